@@ -5,11 +5,20 @@ passage) → `answering.compose` (pick the asker's translation, build the text).
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .answering import AnswerOptions, compose
+from .detect import detect_language
+from .grouping import group_translations
+from .index import Index, build_index
 from .model import Answer, LoadProblem, Note, NoteGroup
+from .notes import load_notes
+from .search import search
+from .suggest import Choices, suggest
 
 
 @dataclass(frozen=True)
@@ -17,36 +26,74 @@ class EngineOptions:
     # Where an answer comes from when the asker's language has no translation:
     # "original" means the note's original language.
     fallback_languages: tuple[str, ...] = ("en", "original")
-    base_url: str | None = None  # links to notes: base_url + note path without extension
+    base_url: str | None = None  # links to notes: base_url + note path without extension (or permalink)
     max_note_bytes: int = 2_000_000
     min_confidence: float = 0.35
+    max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
+
+    def answer_options(self) -> AnswerOptions:
+        return AnswerOptions(self.fallback_languages, self.base_url, self.min_confidence)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Engine:
-    groups: tuple[NoteGroup, ...]
+    """An immutable, indexed snapshot of the notes: share it between threads, replace it to reload."""
+
+    index: Index
     problems: tuple[LoadProblem, ...]
+    folders: tuple[Path, ...] = ()
     options: EngineOptions = field(default_factory=EngineOptions)
+    choices: Choices = field(default_factory=lambda: Choices((), ()))
 
     @classmethod
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None) -> "Engine":
         """Load every note under the folders and index it. Broken notes become `problems`."""
-        raise NotImplementedError
+        options = options or EngineOptions()
+        loaded = load_notes(folders, max_bytes=options.max_note_bytes)
+        index = build_index(group_translations(loaded.notes))
+        folders = tuple(Path(f) for f in folders)
+        return cls(index, loaded.problems, folders, options, Choices.from_index(index))
+
+    @property
+    def groups(self) -> tuple[NoteGroup, ...]:
+        return self.index.groups
 
     @property
     def notes(self) -> tuple[Note, ...]:
-        return tuple(note for group in self.groups for note in group.notes)
+        return self.index.notes
 
     def ask(self, question: str, locale: str | None = None) -> Answer:
         """Answer one question. `locale` (e.g. "es-ES") decides the language only when the
         question is too short or ambiguous to tell. Never raises on any text."""
-        raise NotImplementedError
+        question = clean_question(question, self.options.max_question_chars)
+        language = detect_language(question, hint=locale)
+        result = search(self.index, question)
+        return compose(self.index, result, question, language, self.options.answer_options())
 
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:
         """Up to `limit` note titles or table facts matching what the user typed so far
-        (for autocomplete); never raises, returns popular titles for an empty prefix."""
-        raise NotImplementedError
+        (for autocomplete); never raises, returns titles for an empty prefix."""
+        return suggest(self.index, self.choices, clean_question(prefix, 200), limit)
 
     def stats(self) -> dict[str, object]:
         """{"notes": int, "groups": int, "passages": int, "languages": {lang: count}}."""
-        raise NotImplementedError
+        languages = Counter(note.lang for note in self.notes)
+        return {
+            "notes": len(self.notes),
+            "groups": len(self.groups),
+            "passages": self.index.passage_count,
+            "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "problems": len(self.problems),
+        }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
+
+
+def clean_question(text: object, limit: int) -> str:
+    """Whatever arrives (None, control characters, mentions, huge pastes) becomes plain, bounded text."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    text = _MENTION.sub(" ", _CONTROL.sub(" ", text))
+    return " ".join(text.split())[:limit]

@@ -1,0 +1,129 @@
+"""The search index: an inverted index over normalized terms of every passage of every note.
+
+Built once from note groups, then read-only (safe to share between threads and to swap
+atomically on reload). Postings are numpy arrays so that a question scores only the
+passages that share a term with it, without a Python loop per passage.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Note, NoteGroup, Passage
+from .text import terms
+
+K1 = 1.2
+B = 0.5  # passages are short and similar in length: mild length normalisation
+SECTION_WEIGHT = 0.4  # heading terms count a little towards every passage below them
+
+
+@dataclass(frozen=True)
+class Postings:
+    passages: np.ndarray  # int32 passage ids, ascending
+    weights: np.ndarray  # float32 BM25 term-frequency part (idf applied at query time)
+
+    @property
+    def df(self) -> int:
+        return int(self.passages.size)
+
+
+@dataclass
+class Index:
+    groups: tuple[NoteGroup, ...]
+    notes: tuple[Note, ...]  # flat, every note of every group
+    note_group: np.ndarray  # note id → group id
+    passage_note: np.ndarray  # passage id → note id
+    passage_local: np.ndarray  # passage id → index in note.passages
+    postings: dict[str, Postings]
+    title_postings: dict[str, np.ndarray]  # term → note ids whose title has it
+    vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
+
+    @property
+    def passage_count(self) -> int:
+        return int(self.passage_note.size)
+
+    def passage(self, pid: int) -> Passage:
+        return self.notes[int(self.passage_note[pid])].passages[int(self.passage_local[pid])]
+
+    def note_of(self, pid: int) -> Note:
+        return self.notes[int(self.passage_note[pid])]
+
+    def idf(self, term: str) -> float:
+        posting = self.postings.get(term)
+        df = posting.df if posting is not None else 0
+        n = max(1, self.passage_count)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def title_idf(self, term: str) -> float:
+        ids = self.title_postings.get(term)
+        df = 0 if ids is None else int(ids.size)
+        n = max(1, len(self.notes))
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def similar_words(self, word: str) -> list[str]:
+        """Vocabulary words of about the same length and first letter: where typo look-ups search."""
+        found: list[str] = []
+        for length in range(len(word) - 2, len(word) + 3):
+            found.extend(self.vocabulary.get((word[0], length), ()))
+        return found
+
+
+def passage_terms(note: Note, passage: Passage) -> dict[str, float]:
+    """Weighted term frequencies of one passage: its own words, plus a share of its headings'."""
+    freq: dict[str, float] = defaultdict(float)
+    for term in terms(passage.text):
+        freq[term] += 1.0
+    for heading in passage.section[-2:]:
+        for term in terms(heading):
+            freq[term] += SECTION_WEIGHT
+    return freq
+
+
+def build_index(groups: tuple[NoteGroup, ...]) -> Index:
+    notes = tuple(note for group in groups for note in group.notes)
+    note_group = np.fromiter(
+        (g for g, group in enumerate(groups) for _ in group.notes), dtype=np.int32, count=len(notes)
+    )
+    raw: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    lengths: list[float] = []
+    passage_note: list[int] = []
+    passage_local: list[int] = []
+    title_raw: dict[str, list[int]] = defaultdict(list)
+    for nid, note in enumerate(notes):
+        for term in set(terms(note.title)):
+            title_raw[term].append(nid)
+        for local, passage in enumerate(note.passages):
+            pid = len(passage_note)
+            passage_note.append(nid)
+            passage_local.append(local)
+            freq = passage_terms(note, passage)
+            lengths.append(sum(freq.values()))
+            for term, tf in freq.items():
+                ids, tfs = raw[term]
+                ids.append(pid)
+                tfs.append(tf)
+    avg = (sum(lengths) / len(lengths)) if lengths else 1.0
+    length_arr = np.asarray(lengths, dtype=np.float32)
+    postings: dict[str, Postings] = {}
+    for term, (ids, tfs) in raw.items():
+        pids = np.asarray(ids, dtype=np.int32)
+        tf = np.asarray(tfs, dtype=np.float32)
+        norm = K1 * (1.0 - B + B * length_arr[pids] / avg)
+        postings[term] = Postings(pids, (tf * (K1 + 1.0) / (tf + norm)).astype(np.float32))
+    vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for term in postings:
+        if len(term) >= 4 and term[0].isalpha() and term.isascii() and not term.startswith("~"):
+            vocabulary[(term[0], len(term))].append(term)
+    return Index(
+        groups=groups,
+        notes=notes,
+        note_group=note_group,
+        passage_note=np.asarray(passage_note, dtype=np.int32),
+        passage_local=np.asarray(passage_local, dtype=np.int32),
+        postings=postings,
+        title_postings={t: np.asarray(ids, dtype=np.int32) for t, ids in title_raw.items()},
+        vocabulary=dict(vocabulary),
+    )

@@ -1,0 +1,165 @@
+"""Question → ranked notes and passages, with a confidence that can say "nothing answers".
+
+1. The question becomes query units: each word (or CJK bigram) with its alternatives —
+   its 5-letter prefix for cognates, and vocabulary words within a small edit distance
+   when the word itself is unknown (typos: looked up in the vocabulary, never the text).
+2. BM25 over the inverted index scores only passages sharing a term; a match in the
+   note's title adds to all its passages.
+3. Passages are grouped by translation group (a note in all its languages); the
+   confidence weighs how much of the question the best group covers and its margin
+   over the runner-up, so a question about something absent ("does Groq use vLLM?")
+   is rejected even though "vLLM" matches well.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from .index import Index
+from .text import PREFIX_LEN, PREFIX_MARK, terms
+
+TITLE_WEIGHT = 0.6
+PREFIX_FACTOR = 0.35
+TYPO_CUTOFF = 75.0
+CANDIDATE_PASSAGES = 300
+COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
+
+
+@dataclass(frozen=True)
+class QueryUnit:
+    """One word of the question and the index terms that may stand for it."""
+
+    word: str
+    alternatives: tuple[tuple[str, float], ...]  # (index term, how much it counts), best first
+    weight: float  # share of the question's meaning: the word's idf (high when unknown)
+
+
+@dataclass(frozen=True)
+class GroupHit:
+    group: int
+    score: float
+    passage: int  # best passage id in the group
+    coverage: float  # 0..1: weighted share of the question's words found in the group
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    units: tuple[QueryUnit, ...]
+    hits: tuple[GroupHit, ...]  # best first
+    confidence: float
+
+    @property
+    def best(self) -> GroupHit | None:
+        return self.hits[0] if self.hits else None
+
+
+def _is_cjk_bigram(word: str) -> bool:
+    return len(word) <= 2 and ord(word[0]) >= 0x2E80
+
+
+def query_units(index: Index, question: str) -> tuple[QueryUnit, ...]:
+    units: dict[str, QueryUnit] = {}
+    unknown_weight = index.idf("\0")  # idf of a term in no passage: the rarest possible
+    for word in terms(question, prefixes=False):
+        if word in units:
+            continue
+        alternatives: list[tuple[str, float]] = []
+        if word in index.postings:
+            alternatives.append((word, 1.0))
+        elif len(word) >= 4 and word.isascii() and word[0].isalpha():
+            for match, similarity, _ in process.extract(
+                word, index.similar_words(word), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=3
+            ):
+                alternatives.append((match, (similarity / 100.0) ** 2))
+        if len(word) > PREFIX_LEN and word.isalpha():
+            prefix = PREFIX_MARK + word[:PREFIX_LEN]
+            if prefix in index.postings:
+                alternatives.append((prefix, PREFIX_FACTOR))
+        if alternatives:
+            weight = max(index.idf(term) for term, factor in alternatives if factor > PREFIX_FACTOR) if any(
+                f > PREFIX_FACTOR for _, f in alternatives
+            ) else index.idf(word)
+        else:
+            # An unknown CJK bigram is usually a split across two words, not a missing topic.
+            weight = unknown_weight * (0.25 if _is_cjk_bigram(word) else 1.0)
+        units[word] = QueryUnit(word, tuple(alternatives), weight)
+    return tuple(units.values())
+
+
+def search(index: Index, question: str, limit: int = 10) -> SearchResult:
+    units = query_units(index, question)
+    n = index.passage_count
+    if not units or n == 0:
+        return SearchResult(units, (), 0.0)
+    scores = np.zeros(n, dtype=np.float32)
+    title_scores = np.zeros(len(index.notes), dtype=np.float32)
+    for unit in units:
+        for term, factor in unit.alternatives:
+            posting = index.postings[term]
+            scores[posting.passages] += (index.idf(term) * factor) * posting.weights
+            title_ids = index.title_postings.get(term)
+            if title_ids is not None:
+                title_scores[title_ids] += index.title_idf(term) * factor
+    if title_scores.any():
+        scores += TITLE_WEIGHT * title_scores[index.passage_note]
+    top = _top(scores, CANDIDATE_PASSAGES)
+    if top.size == 0:
+        return SearchResult(units, (), 0.0)
+    best_per_group: dict[int, tuple[float, int]] = {}
+    for pid in top.tolist():
+        group = int(index.note_group[index.passage_note[pid]])
+        score = float(scores[pid])
+        if group not in best_per_group or score > best_per_group[group][0]:
+            best_per_group[group] = (score, pid)
+    ranked = sorted(best_per_group.items(), key=lambda item: -item[1][0])[: max(limit, 2)]
+    group_ids = np.fromiter((g for g, _ in ranked), dtype=np.int32, count=len(ranked))
+    coverage = _coverage(index, units, group_ids)
+    hits = [
+        GroupHit(group=g, score=score * (0.5 + 0.5 * cov), passage=pid, coverage=cov)
+        for (g, (score, pid)), cov in zip(ranked, coverage)
+    ]
+    hits.sort(key=lambda hit: -hit.score)
+    return SearchResult(units, tuple(hits[:limit]), _confidence(hits))
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    positive = np.flatnonzero(scores > 0)
+    if positive.size > k:
+        positive = positive[np.argpartition(scores[positive], -k)[-k:]]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+def _coverage(index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray) -> list[float]:
+    """For each group, the idf-weighted share of question words that occur somewhere in it."""
+    total = sum(unit.weight for unit in units) or 1.0
+    covered = np.zeros(group_ids.size, dtype=np.float64)
+    common = COMMON_FRACTION * index.passage_count
+    for unit in units:
+        best = np.zeros(group_ids.size, dtype=np.float64)
+        for term, factor in unit.alternatives:
+            posting = index.postings[term]
+            if posting.df > common:
+                best = np.maximum(best, factor)
+                continue
+            groups = index.note_group[index.passage_note[posting.passages]]
+            present = np.isin(group_ids, groups)
+            title_ids = index.title_postings.get(term)
+            if title_ids is not None:
+                present |= np.isin(group_ids, index.note_group[title_ids])
+            best = np.maximum(best, np.where(present, min(1.0, factor * 1.6 if term.startswith(PREFIX_MARK) else factor), 0.0))
+        covered += unit.weight * best
+    return (covered / total).tolist()
+
+
+def _confidence(hits: list[GroupHit]) -> float:
+    """High when the best group covers the question and stands out from the runner-up."""
+    if not hits:
+        return 0.0
+    first = hits[0]
+    second = hits[1].score if len(hits) > 1 else 0.0
+    margin = (first.score - second) / first.score if first.score > 0 else 0.0
+    strength = first.score / (first.score + 6.0)
+    return float(first.coverage**1.5 * (0.55 + 0.45 * margin) * (0.4 + 0.6 * strength))
+

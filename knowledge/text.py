@@ -1,0 +1,119 @@
+"""Text → search terms, the same way for questions and passages.
+
+Latin/Cyrillic/Arabic/Devanagari text splits into words (case and Latin accents folded,
+a plural "s" trimmed, stop words dropped); every long word also yields a 5-letter
+prefix term so that cognates and inflections meet ("historial"/"history",
+"producción"/"production"). Chinese, Japanese and Korean have no spaces, so their
+runs become character bigrams. Command-line flags ("-v", "--forest") and dotted names
+("group.id") are kept whole as well, because they are often the fact asked for.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PREFIX_MARK = "~"  # prefix terms never collide with words
+PREFIX_LEN = 5
+
+_CJK = (
+    "\u3040-\u309f"  # hiragana
+    "\u30a0-\u30ff\u31f0-\u31ff"  # katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
+    "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"  # Hangul
+)
+_HIRAGANA = re.compile("[\u3040-\u309f]")
+_WORD_CHARS = (
+    "0-9a-z\u00b2\u00b3"  # digits, ASCII letters, ² ³ (O(n²))
+    "\u00c0-\u024f"  # Latin-1 and Latin Extended letters (after folding, mostly ß, ø, æ, œ)
+    "\u0370-\u03ff\u0400-\u04ff"  # Greek, Cyrillic
+    "\u0620-\u065f\u0660-\u0669\u066e-\u06d3\u06d5-\u06ff"  # Arabic letters, marks, digits (not ، ؛ ؟)
+    "\u0900-\u097f"  # Devanagari letters and vowel signs
+)
+_TOKEN = re.compile(
+    rf"(?P<cjk>[{_CJK}]+)"
+    rf"|(?P<flag>(?<![{_WORD_CHARS}])--?[a-z][a-z0-9-]*)"
+    rf"|(?P<word>[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*)"
+)
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat and tatweel
+# Chinese and Japanese function characters: a bigram containing one carries no topic.
+_CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请嗎麼這個們為甚應")
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "stopwords.yaml"
+    lists = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return frozenset(fold(word) for words in lists.values() for word in words.split())
+
+
+def fold(text: str) -> str:
+    """Case-fold and remove Latin accents; leaves CJK, kana voicing marks and other scripts intact."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and out and out[-1] < "\u0250":
+            continue  # an accent on a Latin letter
+        out.append(ch)
+    return _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", "".join(out)))
+
+
+def _stem(word: str) -> str:
+    # Only the plural "s": enough to meet "articles"/"article" without a stemmer per language.
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _cjk_terms(run: str) -> list[str]:
+    if len(run) == 1:
+        return [] if run in _CJK_STOP_CHARS or _HIRAGANA.match(run) else [run]
+    terms = []
+    for i in range(len(run) - 1):
+        pair = run[i : i + 2]
+        if pair[0] in _CJK_STOP_CHARS or pair[1] in _CJK_STOP_CHARS:
+            continue
+        if _HIRAGANA.match(pair[0]) and _HIRAGANA.match(pair[1]):
+            continue  # two kana are grammar (particles, endings), not topic
+        terms.append(pair)
+    return terms
+
+
+def terms(text: str, prefixes: bool = True) -> list[str]:
+    """Search terms of a text, in order, stop words removed (duplicates kept: they are term frequency)."""
+    stops = stop_words()
+    out: list[str] = []
+    for match in _TOKEN.finditer(fold(text)):
+        kind = match.lastgroup
+        token = match.group()
+        if kind == "cjk":
+            out.extend(_cjk_terms(token))
+        elif kind == "flag":
+            out.append(token)
+            out.extend(_word_terms(token.lstrip("-"), stops, prefixes))
+        else:
+            if any(sep in token for sep in "._"):
+                out.append(token)  # keep "group.id" / "is_available" whole as well as its parts
+                for part in re.split(r"[._'’]", token):
+                    out.extend(_word_terms(part, stops, prefixes))
+            else:
+                out.extend(_word_terms(token.replace("’", "'").split("'")[-1], stops, prefixes))
+    return out
+
+
+def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
+    if not word or word in stops:
+        return []
+    stem = _stem(word)
+    if prefixes and len(stem) > PREFIX_LEN and stem.isalpha():
+        return [stem, PREFIX_MARK + stem[:PREFIX_LEN]]
+    return [stem]
+
+
+def is_prefix_term(term: str) -> bool:
+    return term.startswith(PREFIX_MARK)
