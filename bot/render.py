@@ -1,0 +1,260 @@
+"""Answers and reports → Discord messages that always fit Discord's limits.
+
+Discord rejects a whole message when one limit is exceeded (HTTP 400), so every
+reply is built here, measured, and split across embeds/messages or trimmed with
+a visible marker. Nothing here sends anything: a `Reply` is the keyword
+arguments of one message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import discord
+
+from knowledge.i18n import Catalog
+from knowledge.model import Answer
+
+# Discord's limits (https://discord.com/developers/docs/resources/message).
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+FIELDS_PER_EMBED = 25
+EMBED_TOTAL_LIMIT = 6000  # all embeds of one message together
+EMBEDS_PER_MESSAGE = 10
+# Our own cap: an answer longer than this many messages is trimmed rather than
+# flooding the channel.
+MAX_MESSAGES = 3
+
+ANSWER_COLOUR = discord.Colour.blurple()
+UNKNOWN_COLOUR = discord.Colour.light_grey()
+PROBLEM_COLOUR = discord.Colour.orange()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: content and/or embeds."""
+
+    content: str | None = None
+    embeds: tuple[discord.Embed, ...] = ()
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.content:
+            out["content"] = self.content
+        if self.embeds:
+            out["embeds"] = list(self.embeds)
+        return out
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """Everything one reply says, before it is fitted into embeds or plain messages."""
+
+    title: str | None = None
+    url: str | None = None
+    body: str = ""
+    fields: tuple[Field, ...] = ()
+    footer: str | None = None
+    colour: discord.Colour = field(default=ANSWER_COLOUR)
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def shorten(text: str, limit: int, marker: str = "…") -> str:
+    """`text` cut to at most `limit` characters, at a word boundary when one is near, ending in `marker`."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(marker):
+        return marker[:limit]
+    cut = text[: limit - len(marker)]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > (limit - len(marker)) * 0.7:
+        cut = cut[:space]
+    return cut.rstrip() + marker
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split into pieces of at most `limit` characters, at paragraph, line, sentence or word breaks."""
+    if limit <= 0:
+        raise ValueError("limit must be positive")
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "。", "? ", "! ", " "):
+            pos = window.rfind(sep, 0, limit)
+            if pos > limit // 3:  # a break too early would waste most of the piece
+                cut = pos + (len(sep) if sep in (". ", "。", "? ", "! ") else 0)
+                break
+        if cut <= 0:
+            cut = limit
+        piece = rest[:cut].rstrip()
+        if not piece:  # only whitespace before the cut: force progress
+            piece, cut = rest[:limit], limit
+        pieces.append(piece)
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _link_title(title: str) -> str:
+    # Brackets in a title would end the markdown link text early.
+    return discord.utils.escape_markdown(title).replace("[", "\\[").replace("]", "\\]")
+
+
+def _link_url(url: str) -> str:
+    return url.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+
+
+def bullet_list(items: Sequence[str], limit: int, more: str) -> str:
+    """As many "- item" lines as fit in `limit`, then `more` (formatted with the count left out)."""
+    lines: list[str] = []
+    used = 0
+    for i, item in enumerate(items):
+        line = "- " + shorten(one_line(item), 200)
+        tail = more.format(count=len(items) - i - 1) if i + 1 < len(items) else ""
+        if used + len(line) + 1 + len(tail) + 1 > limit:
+            lines.append(more.format(count=len(items) - i))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return shorten("\n".join(lines), limit)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fit_embeds(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -> list[Reply]:
+    """The page as embeds: body split over several embeds (and messages) if needed, trimmed past `max_messages`."""
+    budget = max_messages * DESCRIPTION_LIMIT
+    body = page.body
+    while True:
+        replies = _pack(_embeds(page, body))
+        if len(replies) <= max_messages:
+            return replies
+        budget = int(budget * 0.85)
+        body = shorten(page.body, budget, "…\n\n" + trimmed)
+
+
+def _embeds(page: Page, body: str) -> list[discord.Embed]:
+    chunks = split_text(body, DESCRIPTION_LIMIT) or [""]
+    embeds = [discord.Embed(description=chunk or None, colour=page.colour) for chunk in chunks]
+    if page.title:
+        embeds[0].title = shorten(one_line(page.title), TITLE_LIMIT)
+        if page.url:
+            embeds[0].url = page.url
+    fields = list(page.fields)
+    target = embeds[-1]
+    for f in fields:
+        name = shorten(one_line(f.name), FIELD_NAME_LIMIT) or "\u200b"
+        value = shorten(f.value, FIELD_VALUE_LIMIT) or "\u200b"
+        if len(target.fields) >= FIELDS_PER_EMBED or len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT - FOOTER_LIMIT:
+            target = discord.Embed(colour=page.colour)
+            embeds.append(target)
+        target.add_field(name=name, value=value, inline=f.inline)
+    if page.footer:
+        embeds[-1].set_footer(text=shorten(page.footer, FOOTER_LIMIT))
+    return embeds
+
+
+def _pack(embeds: Iterable[discord.Embed]) -> list[Reply]:
+    """Group embeds into messages: at most 10 per message and 6000 characters together."""
+    messages: list[list[discord.Embed]] = [[]]
+    size = 0
+    for embed in embeds:
+        n = len(embed)
+        if messages[-1] and (size + n > EMBED_TOTAL_LIMIT or len(messages[-1]) >= EMBEDS_PER_MESSAGE):
+            messages.append([])
+            size = 0
+        messages[-1].append(embed)
+        size += n
+    return [Reply(embeds=tuple(group)) for group in messages if group]
+
+
+def fit_content(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -> list[Reply]:
+    """The page as plain messages (for channels where the bot may not embed links)."""
+    parts: list[str] = []
+    if page.title:
+        parts.append("**" + discord.utils.escape_markdown(shorten(one_line(page.title), TITLE_LIMIT)) + "**")
+    if page.body:
+        parts.append(page.body)
+    for f in page.fields:
+        parts.append(f"**{one_line(f.name)}**\n{f.value}")
+    if page.footer:
+        parts.append(f"-# {one_line(page.footer)}")
+    text = "\n\n".join(parts)
+    budget = max_messages * CONTENT_LIMIT
+    while True:
+        chunks = split_text(text, CONTENT_LIMIT)
+        if len(chunks) <= max_messages:
+            return [Reply(content=c) for c in chunks]
+        budget = int(budget * 0.85)
+        text = shorten("\n\n".join(parts), budget, "…\n\n" + trimmed)
+
+
+def fit(page: Page, catalog: Catalog, lang: str, *, embeds: bool = True) -> list[Reply]:
+    trimmed = catalog.text(lang, "reply.trimmed")
+    return fit_embeds(page, trimmed=trimmed) if embeds else fit_content(page, trimmed=trimmed)
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def answer_page(answer: Answer, catalog: Catalog, *, question_url: str | None = None) -> Page:
+    """The frame of an answer in the asker's language: text, language notice, sources, footer."""
+    lang = answer.language
+    title = one_line(answer.question) or None
+    if not answer.answered:
+        lines = [catalog.text(lang, "answer.idk" if answer.question.strip() else "answer.empty")]
+        if answer.suggestions:
+            titles = ", ".join(discord.utils.escape_markdown(one_line(t)) for t in answer.suggestions)
+            lines.append(catalog.text(lang, "answer.did_you_mean", titles=titles))
+        return Page(title=title, url=question_url, body="\n\n".join(lines), colour=UNKNOWN_COLOUR)
+    body = [discord.utils.escape_markdown(answer.text, as_needed=True)]
+    if answer.translated_elsewhere:
+        notice = catalog.text(
+            lang, "answer.not_in_language",
+            language=catalog.language_name(lang, lang),
+            answer_language=catalog.language_name(answer.answer_language, lang),
+        )
+        body.append(f"*{notice}*")
+    sources = []
+    for source in answer.sources:
+        if source.url:
+            sources.append(catalog.text(lang, "answer.source_link", title=_link_title(source.title), url=_link_url(source.url)))
+        else:
+            sources.append(catalog.text(lang, "answer.source", title=discord.utils.escape_markdown(source.title)))
+    if sources:
+        body.append("\n".join(sources))
+    footer = catalog.text(lang, "reply.footer", language=catalog.language_name(answer.answer_language, lang))
+    return Page(title=title, url=question_url, body="\n\n".join(body), footer=footer)
+
+
+def render_answer(
+    answer: Answer, catalog: Catalog, *, embeds: bool = True, question_url: str | None = None
+) -> list[Reply]:
+    """One or more messages for an answer, in the asker's language, each within Discord's limits."""
+    return fit(answer_page(answer, catalog, question_url=question_url), catalog, answer.language, embeds=embeds)
+
+
+def render_notice(text: str) -> Reply:
+    """A short plain message (refusals, cooldown notices)."""
+    return Reply(content=shorten(text, CONTENT_LIMIT))
