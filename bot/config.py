@@ -84,6 +84,9 @@ class DiscordConfig:
     admin_role_ids: tuple[int, ...] = ()
     admin_user_ids: tuple[int, ...] = ()
     data_dir: Path = field(default_factory=default_data_dir)
+    # Discord-compatible endpoints (a self-hosted gateway, a test server); None: discord.py's defaults.
+    api_url: str | None = None  # e.g. "http://127.0.0.1:8080/api/v10"
+    gateway_url: str | None = None  # e.g. "ws://127.0.0.1:8080/gw"
 
     @property
     def typed_questions(self) -> bool:
@@ -230,6 +233,14 @@ class _Reader:
             raise ConfigError(f"{key}: expected a non-empty string, got {_describe(value)}")
         return value.strip()
 
+    def url(self, value: Any, key: str, schemes: tuple[str, ...]) -> str | None:
+        if value is None:
+            return None
+        text = self.string(value, key)
+        if not text.startswith(schemes) or len(text) <= max(map(len, schemes)):
+            raise ConfigError(f"{key}: expected a {' or '.join(schemes)} URL, got {text!r}")
+        return text
+
     def choice(self, value: Any, key: str, options: Sequence[str]) -> str:
         text = self.string(value, key)
         if text not in options:
@@ -278,11 +289,7 @@ class _Reader:
             )
             if not folders:
                 raise ConfigError(f"{key}.folders: at least one folder is needed")
-        base_url = sec.get("base_url")
-        if base_url is not None:
-            base_url = self.string(base_url, f"{key}.base_url")
-            if not base_url.startswith(("http://", "https://")):
-                raise ConfigError(f"{key}.base_url: expected an http:// or https:// URL, got {base_url!r}")
+        base_url = self.url(sec.get("base_url"), f"{key}.base_url", ("http://", "https://"))
         fallback = default.fallback_languages
         if "fallback_languages" in sec:
             fallback = self.items(sec["fallback_languages"], f"{key}.fallback_languages", self.language)
@@ -332,6 +339,8 @@ class _Reader:
         if not token_env.replace("_", "").isalnum():
             raise ConfigError(f"{key}.token_env: expected the name of an environment variable, got {token_env!r}")
         return DiscordConfig(
+            api_url=self.url(sec.get("api_url"), f"{key}.api_url", ("http://", "https://")),
+            gateway_url=self.url(sec.get("gateway_url"), f"{key}.gateway_url", ("ws://", "wss://")),
             token_env=token_env,
             guild_ids=self.items(sec.get("guild_ids"), f"{key}.guild_ids", self.snowflake("guild")),
             channels=self.items(sec.get("channels"), f"{key}.channels", self.snowflake("channel")),

@@ -8,12 +8,15 @@ arguments of one message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import discord
 
 from knowledge.i18n import Catalog
 from knowledge.model import Answer
+
+if TYPE_CHECKING:
+    from .reloading import ReloadReport
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000
@@ -124,15 +127,16 @@ def _link_url(url: str) -> str:
     return url.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
 
 
-def bullet_list(items: Sequence[str], limit: int, more: str) -> str:
-    """As many "- item" lines as fit in `limit`, then `more` (formatted with the count left out)."""
+def bullet_list(items: Sequence[str], limit: int, more: Callable[[int], str]) -> str:
+    """As many "- item" lines as fit in `limit`; then `more(count of the rest)` on its own line."""
     lines: list[str] = []
     used = 0
     for i, item in enumerate(items):
-        line = "- " + shorten(one_line(item), 200)
-        tail = more.format(count=len(items) - i - 1) if i + 1 < len(items) else ""
-        if used + len(line) + 1 + len(tail) + 1 > limit:
-            lines.append(more.format(count=len(items) - i))
+        line = "- " + shorten(one_line(item), 300)
+        left_after = len(items) - i - 1
+        reserve = len(more(left_after)) + 1 if left_after else 0
+        if used + len(line) + 1 + reserve > limit:
+            lines.append(more(len(items) - i))
             break
         lines.append(line)
         used += len(line) + 1
@@ -258,3 +262,51 @@ def render_answer(
 def render_notice(text: str) -> Reply:
     """A short plain message (refusals, cooldown notices)."""
     return Reply(content=shorten(text, CONTENT_LIMIT))
+
+
+# --------------------------------------------------------------------------- reload reports
+
+
+def _code(path: str) -> str:
+    # Paths like `_posts/es/x.md` would turn italic outside a code span.
+    return "`" + path.replace("`", "'") + "`"
+
+
+def reload_page(report: "ReloadReport", catalog: Catalog, lang: str) -> Page:
+    def t(key: str, **fields: object) -> str:
+        return catalog.text(lang, key, **fields)
+
+    def more(count: int) -> str:
+        return t("reload.more", count=count)
+
+    fields: list[Field] = []
+    if report.error is not None:
+        body = t("reload.failed", error=shorten(one_line(report.error), 800))
+        return Page(title=t("reload.failed_title"), body=body, colour=PROBLEM_COLOUR)
+    if report.regressions:
+        fields.append(Field(
+            t("reload.problems", count=len(report.regressions)),
+            bullet_list([discord.utils.escape_markdown(p) for p in report.regressions], FIELD_VALUE_LIMIT, more),
+        ))
+        return Page(title=t("reload.kept_title"), body=t("reload.kept"), fields=tuple(fields), colour=PROBLEM_COLOUR)
+    body = [t("reload.summary", notes=report.notes, seconds=f"{report.seconds:.1f}")]
+    if report.languages:
+        counts = [f"{catalog.language_name(code, lang)}: {n}" for code, n in report.languages.items()]
+        fields.append(Field(t("reload.languages"), bullet_list(counts, FIELD_VALUE_LIMIT, more)))
+    changes = report.changes
+    if not changes.any:
+        body.append(t("reload.unchanged"))
+    for key, paths in (("reload.added", changes.added), ("reload.updated", changes.updated), ("reload.removed", changes.removed)):
+        if paths:
+            fields.append(Field(t(key, count=len(paths)), bullet_list([_code(p) for p in paths], FIELD_VALUE_LIMIT, more)))
+    if report.problems:
+        fields.append(Field(
+            t("reload.problems", count=len(report.problems)),
+            bullet_list([discord.utils.escape_markdown(p) for p in report.problems], FIELD_VALUE_LIMIT, more),
+        ))
+    colour = PROBLEM_COLOUR if report.problems else ANSWER_COLOUR
+    return Page(title=t("reload.title"), body="\n\n".join(body), fields=tuple(fields), colour=colour)
+
+
+def render_reload(report: "ReloadReport", catalog: Catalog, lang: str) -> list[Reply]:
+    return fit(reload_page(report, catalog, lang), catalog, lang)

@@ -40,7 +40,7 @@ def test_repo_config_yaml_is_valid_and_complete():
     for key in ("folders", "base_url", "fallback_languages", "max_note_bytes", "watch", "min_confidence",
                 "token_env", "guild_ids", "channels", "trigger", "dms", "reply_in_thread",
                 "unknown_in_channels", "cooldown", "rate", "per_seconds", "admin_role_ids",
-                "admin_user_ids", "data_dir", "level"):
+                "admin_user_ids", "data_dir", "api_url", "gateway_url", "level"):
         assert f"{key}:" in text, key
 
 
@@ -84,6 +84,8 @@ discord:
   cooldown: {rate: 2, per_seconds: 10}
   admin_role_ids: [444]
   admin_user_ids: [555]
+  api_url: http://127.0.0.1:5/api/v10
+  gateway_url: ws://127.0.0.1:5/gw
 logging:
   level: debug
 """)
@@ -93,6 +95,7 @@ logging:
     assert d.dms and d.reply_in_thread and d.unknown_in_channels == "react" and d.typed_questions
     assert (d.cooldown.rate, d.cooldown.per_seconds) == (2, 10.0)
     assert (d.admin_role_ids, d.admin_user_ids) == ((444,), (555,))
+    assert (d.api_url, d.gateway_url) == ("http://127.0.0.1:5/api/v10", "ws://127.0.0.1:5/gw")
     assert config.logging.level == "DEBUG"
     assert config.engine_options() == EngineOptions(
         fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000, min_confidence=0.5
@@ -123,10 +126,12 @@ def test_empty_file_means_defaults(tmp_path):
         ("discord: [1, 2]\n", r"^discord: expected a mapping of keys, got a list$"),
         ("- a\n- b\n", r"^\(top level\): expected a mapping"),
         ("answers:\n  min_confidence: 2\n", r"^answers\.min_confidence: expected a number between 0.0 and 1.0, got 2$"),
-        ("notes:\n  base_url: blog.example\n", r"^notes\.base_url: expected an http:// or https:// URL"),
+        ("notes:\n  base_url: blog.example\n", r"^notes\.base_url: expected a http:// or https:// URL"),
         ("notes:\n  max_note_bytes: 1.5\n", r"^notes\.max_note_bytes: expected an integer, got 1.5$"),
         ("notes:\n  fallback_languages: [english!]\n", r"^notes\.fallback_languages\[0\]: expected a language code"),
         ("notes:\n  folders: []\n", r"^notes\.folders: at least one folder is needed$"),
+        ("discord:\n  api_url: ws://x\n", r"^discord\.api_url: expected a http:// or https:// URL, got 'ws://x'$"),
+        ("discord:\n  gateway_url: http://x\n", r"^discord\.gateway_url: expected a ws:// or wss:// URL"),
         ("logging:\n  level: LOUD\n", r"^logging\.level: expected one of DEBUG, INFO"),
     ],
 )

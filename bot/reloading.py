@@ -1,0 +1,118 @@
+"""Rebuild the engine from the notes folders and swap it in, or keep the old one and say why.
+
+A note that answered questions before and is broken now cancels the whole
+reload: the old index (with the note's last good version) keeps answering until
+the note is fixed. A broken note that is new, or was already broken, is only
+reported. Reloads run one at a time (the bot's reload lock), so two admins
+clicking at once get two consistent reports.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from knowledge.engine import Engine
+from knowledge.model import LoadProblem, Note
+
+if TYPE_CHECKING:
+    from .app import NotesBot
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    installed: bool  # True: the new index answers from now on
+    seconds: float
+    notes: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    changes: Changes = field(default_factory=Changes)
+    problems: tuple[str, ...] = ()  # every broken note of the new build, "path:line: message"
+    regressions: tuple[str, ...] = ()  # broken notes that loaded before: why the reload was cancelled
+    error: str | None = None  # the build itself failed
+
+
+def _note_key(note: Note) -> str:
+    return str(Path(note.path).resolve())
+
+
+def diff_notes(old: tuple[Note, ...], new: tuple[Note, ...]) -> Changes:
+    before = {_note_key(n): n for n in old}
+    after = {_note_key(n): n for n in new}
+    return Changes(
+        added=tuple(sorted(after[k].rel_path for k in after.keys() - before.keys())),
+        updated=tuple(sorted(after[k].rel_path for k in after.keys() & before.keys()
+                             if after[k].content_hash != before[k].content_hash)),
+        removed=tuple(sorted(before[k].rel_path for k in before.keys() - after.keys())),
+    )
+
+
+def regressions(old: tuple[Note, ...], problems: tuple[LoadProblem, ...]) -> tuple[LoadProblem, ...]:
+    """Problems about files that the old index had loaded fine."""
+    loaded = {_note_key(n) for n in old}
+    return tuple(p for p in problems if str(Path(p.path).resolve()) in loaded)
+
+
+def describe(problem: LoadProblem, folders: tuple[Path, ...]) -> str:
+    """"path:line: message" with the path relative to its notes folder (absolute paths say little in Discord)."""
+    path = Path(problem.path)
+    for folder in folders:
+        try:
+            path = path.resolve().relative_to(folder)
+            break
+        except ValueError:
+            continue
+    where = f"{path.as_posix()}:{problem.line}" if problem.line else path.as_posix()
+    return f"{where}: {problem.message}"
+
+
+def _languages(engine: Engine) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for note in engine.notes:
+        counts[note.lang] = counts.get(note.lang, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+async def reload_engine(bot: "NotesBot") -> ReloadReport:
+    async with bot.reload_lock:
+        old = bot.engine
+        config = bot.config
+        started = time.perf_counter()
+        try:
+            # Building reads and indexes every note: never on the event loop.
+            new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options())
+        except Exception as exc:  # any failure keeps the old index answering
+            _log.warning("Reload failed; keeping the previous notes", exc_info=True)
+            return ReloadReport(
+                installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
+                languages=_languages(old), error=str(exc) or type(exc).__name__,
+            )
+        seconds = time.perf_counter() - started
+        broken = regressions(old.notes, new.problems)
+        report = ReloadReport(
+            installed=not broken, seconds=seconds, notes=len(new.notes), languages=_languages(new),
+            changes=diff_notes(old.notes, new.notes),
+            problems=tuple(describe(p, config.notes.folders) for p in new.problems),
+            regressions=tuple(describe(p, config.notes.folders) for p in broken),
+        )
+        if broken:
+            _log.warning("Reload cancelled, %d note(s) broke: %s", len(broken), "; ".join(map(str, broken)))
+            return report
+        bot.swap_engine(new)
+        _log.info("Reloaded %d notes in %.2f s (%d broken)", report.notes, seconds, len(report.problems))
+        return report
