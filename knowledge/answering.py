@@ -17,6 +17,7 @@ from .text import fold, terms
 
 MAX_ANSWER_CHARS = 450
 SHORT_PASSAGE_CHARS = 80
+CODE_LINES = 3
 SUGGESTIONS = 3
 
 _YES = frozenset(["yes", "si", "oui", "ja", "sim", "да", "是", "是的", "はい", "예", "네", "نعم", "हाँ", "हां", "✅", "✔", "true"])
@@ -122,10 +123,14 @@ def _yes_no_cell(cell: str) -> bool:
 
 
 def answer_text(note: Note, passage: Passage, question: str) -> str:
+    if passage.kind == "code":
+        return _code_lines(note, passage, question)
     if passage.kind == "row" and passage.cells:
         return _row_text(passage, question)
-    if passage.kind == "heading" or len(passage.text) < SHORT_PASSAGE_CHARS:
-        return _with_neighbours(note, passage)
+    if passage.kind == "heading" or len(passage.text) < SHORT_PASSAGE_CHARS or passage.text.rstrip().endswith(
+        (":", "：")
+    ):
+        return _with_neighbours(note, passage, question)
     return _best_sentences(passage.text, question)
 
 
@@ -146,13 +151,38 @@ def _row_text(passage: Passage, question: str) -> str:
     return _trim(f"{cells[0]} — " + " — ".join(parts) if parts else cells[0])
 
 
-def _with_neighbours(note: Note, passage: Passage) -> str:
-    """A heading or a short item says little alone: add what follows it in the same section."""
+def _code_lines(note: Note, passage: Passage, question: str, context: str = "") -> str:
+    """A code block never answers alone: its lines that match the question, after the text that leads to it."""
+    lines = [line for line in passage.text.splitlines() if line.strip()]
+    if not lines:
+        return context
+    asked = set(terms(question))
+    scores = [len(asked & set(terms(line))) for line in lines]
+    best = max(range(len(lines)), key=lambda i: (scores[i], -i)) if any(scores) else 0
+    start = best
+    # A comment line names what the next line does ("# Verbose output" / "curl -v …"): show both.
+    if best + 1 < len(lines) and lines[best].lstrip().startswith(("#", "//", "--", ";")):
+        end = best + 2
+    else:
+        end = min(len(lines), best + CODE_LINES)
+    snippet = "\n".join(line.rstrip() for line in lines[start:end])[:MAX_ANSWER_CHARS]
+    if not context:
+        index = note.passages.index(passage) if passage in note.passages else -1
+        before = note.passages[index - 1] if index > 0 else None
+        if before is not None and before.kind != "code" and before.section == passage.section:
+            context = _trim(before.text, MAX_ANSWER_CHARS // 2)
+    return (context + "\n" if context else "") + f"```\n{snippet}\n```"
+
+
+def _with_neighbours(note: Note, passage: Passage, question: str) -> str:
+    """A heading, a short item or a "…:" line says little alone: add what follows it in the same section."""
     pieces = [passage.text]
     start = note.passages.index(passage) if passage in note.passages else -1
     for following in note.passages[start + 1 :] if start >= 0 else ():
-        if following.kind == "heading" or following.section[:1] != passage.section[:1] and passage.kind != "heading":
+        if following.kind == "heading" or (following.section[:1] != passage.section[:1] and passage.kind != "heading"):
             break
+        if following.kind == "code":
+            return _code_lines(note, following, question, context=_trim(" ".join(pieces), MAX_ANSWER_CHARS // 2))
         text = following.text if following.kind != "row" else " — ".join(following.cells)
         if sum(len(p) for p in pieces) + len(text) > MAX_ANSWER_CHARS:
             if len(pieces) == 1:

@@ -67,7 +67,7 @@ class Engine:
         question is too short or ambiguous to tell. Never raises on any text."""
         question = clean_question(question, self.options.max_question_chars)
         language = detect_language(question, hint=locale)
-        result = search(self.index, question)
+        result = search(self.index, question, language)
         return compose(self.index, result, question, language, self.options.answer_options())
 
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:

@@ -6,6 +6,7 @@ passages that share a term with it, without a Python loop per passage.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from .text import terms
 
 K1 = 1.2
 B = 0.5  # passages are short and similar in length: mild length normalisation
-SECTION_WEIGHT = 0.4  # heading terms count a little towards every passage below them
+SECTION_WEIGHT = 0.4
+CODE_WEIGHT = 0.5  # code finds its note (a script may be all a note has) but counts less than prose  # heading terms count a little towards every passage below them
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Index:
     postings: dict[str, Postings]
     title_postings: dict[str, np.ndarray]  # term → note ids whose title has it
     vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
+    sorted_words: tuple[str, ...] = ()  # the same words, sorted: completes a word cut short
+    languages: frozenset[str] = frozenset()
 
     @property
     def passage_count(self) -> int:
@@ -66,16 +70,29 @@ class Index:
     def similar_words(self, word: str) -> list[str]:
         """Vocabulary words of about the same length and first letter: where typo look-ups search."""
         found: list[str] = []
-        for length in range(len(word) - 2, len(word) + 3):
+        reach = 3 if len(word) >= 7 else 2
+        for length in range(len(word) - reach, len(word) + reach + 1):
             found.extend(self.vocabulary.get((word[0], length), ()))
         return found
+
+
+    def completions(self, start: str, limit: int = 3) -> list[str]:
+        """The most frequent vocabulary words that begin with `start` ("jav" → "java")."""
+        i = bisect.bisect_left(self.sorted_words, start)
+        found = []
+        while i < len(self.sorted_words) and self.sorted_words[i].startswith(start) and len(found) < 50:
+            found.append(self.sorted_words[i])
+            i += 1
+        found.sort(key=lambda w: -self.postings[w].df)
+        return found[:limit]
 
 
 def passage_terms(note: Note, passage: Passage) -> dict[str, float]:
     """Weighted term frequencies of one passage: its own words, plus a share of its headings'."""
     freq: dict[str, float] = defaultdict(float)
+    weight = CODE_WEIGHT if passage.kind == "code" else 1.0
     for term in terms(passage.text):
-        freq[term] += 1.0
+        freq[term] += weight
     for heading in passage.section[-2:]:
         for term in terms(heading):
             freq[term] += SECTION_WEIGHT
@@ -126,4 +143,6 @@ def build_index(groups: tuple[NoteGroup, ...]) -> Index:
         postings=postings,
         title_postings={t: np.asarray(ids, dtype=np.int32) for t, ids in title_raw.items()},
         vocabulary=dict(vocabulary),
+        sorted_words=tuple(sorted(w for words in vocabulary.values() for w in words)),
+        languages=frozenset(note.lang for note in notes),
     )

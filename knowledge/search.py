@@ -18,9 +18,10 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .index import Index
-from .text import PREFIX_LEN, PREFIX_MARK, terms
+from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, terms
 
-TITLE_WEIGHT = 0.6
+TITLE_WEIGHT = 1.2
+IDF_POWER = 1.6  # rare words (names, flags) outweigh several common ones
 PREFIX_FACTOR = 0.35
 TYPO_CUTOFF = 75.0
 CANDIDATE_PASSAGES = 300
@@ -55,41 +56,58 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
 
-def _is_cjk_bigram(word: str) -> bool:
-    return len(word) <= 2 and ord(word[0]) >= 0x2E80
+COMPLETION_FACTOR = 0.5
+FOREIGN_UNKNOWN_FACTOR = 0.02
 
 
-def query_units(index: Index, question: str) -> tuple[QueryUnit, ...]:
+def query_units(index: Index, question: str, language: str | None = None) -> tuple[QueryUnit, ...]:
     units: dict[str, QueryUnit] = {}
     unknown_weight = index.idf("\0")  # idf of a term in no passage: the rarest possible
+    # In a language no note is written in, unknown words are that language's grammar, not a
+    # missing topic; names in Latin letters still count in full.
+    foreign = language is not None and language not in index.languages
     for word in terms(question, prefixes=False):
         if word in units:
             continue
-        alternatives: list[tuple[str, float]] = []
-        if word in index.postings:
-            alternatives.append((word, 1.0))
-        elif len(word) >= 4 and word.isascii() and word[0].isalpha():
-            for match, similarity, _ in process.extract(
-                word, index.similar_words(word), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=3
-            ):
-                alternatives.append((match, (similarity / 100.0) ** 2))
-        if len(word) > PREFIX_LEN and word.isalpha():
-            prefix = PREFIX_MARK + word[:PREFIX_LEN]
-            if prefix in index.postings:
-                alternatives.append((prefix, PREFIX_FACTOR))
-        if alternatives:
-            weight = max(index.idf(term) for term, factor in alternatives if factor > PREFIX_FACTOR) if any(
-                f > PREFIX_FACTOR for _, f in alternatives
-            ) else index.idf(word)
+        alternatives = _alternatives(index, word)
+        if any(factor > PREFIX_FACTOR for _, factor in alternatives):
+            weight = max(index.idf(term) for term, factor in alternatives if factor > PREFIX_FACTOR)
+        elif alternatives:
+            weight = index.idf(word)
+        elif is_compound_term(word):
+            weight = 0.0  # its parts are units of their own
+        elif foreign and not word.isascii():
+            weight = unknown_weight * FOREIGN_UNKNOWN_FACTOR
+        elif len(word) <= 2 and ord(word[0]) >= 0x2E80:
+            weight = unknown_weight * 0.1  # an unknown CJK bigram is mostly a split across two words
         else:
-            # An unknown CJK bigram is usually a split across two words, not a missing topic.
-            weight = unknown_weight * (0.25 if _is_cjk_bigram(word) else 1.0)
+            weight = unknown_weight
         units[word] = QueryUnit(word, tuple(alternatives), weight)
     return tuple(units.values())
 
 
-def search(index: Index, question: str, limit: int = 10) -> SearchResult:
-    units = query_units(index, question)
+def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
+    """Index terms standing for a question word: itself, else close spellings or completions; and its prefix."""
+    found: list[tuple[str, float]] = []
+    if word in index.postings:
+        found.append((word, 1.0))
+    elif word.isascii() and word[:1].isalpha():
+        if len(word) >= 4:
+            for match, similarity, _ in process.extract(
+                word, index.similar_words(word), scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=3
+            ):
+                found.append((match, (similarity / 100.0) ** 2))
+        if len(word) >= 3 and not found:
+            found.extend((match, COMPLETION_FACTOR) for match in index.completions(word))
+    if len(word) > PREFIX_LEN and word.isalpha():
+        prefix = PREFIX_MARK + word[:PREFIX_LEN]
+        if prefix in index.postings:
+            found.append((prefix, PREFIX_FACTOR))
+    return found
+
+
+def search(index: Index, question: str, language: str | None = None, limit: int = 10) -> SearchResult:
+    units = query_units(index, question, language)
     n = index.passage_count
     if not units or n == 0:
         return SearchResult(units, (), 0.0)
@@ -98,10 +116,10 @@ def search(index: Index, question: str, limit: int = 10) -> SearchResult:
     for unit in units:
         for term, factor in unit.alternatives:
             posting = index.postings[term]
-            scores[posting.passages] += (index.idf(term) * factor) * posting.weights
+            scores[posting.passages] += (index.idf(term) ** IDF_POWER * factor) * posting.weights
             title_ids = index.title_postings.get(term)
             if title_ids is not None:
-                title_scores[title_ids] += index.title_idf(term) * factor
+                title_scores[title_ids] += index.title_idf(term) ** IDF_POWER * factor
     if title_scores.any():
         scores += TITLE_WEIGHT * title_scores[index.passage_note]
     top = _top(scores, CANDIDATE_PASSAGES)

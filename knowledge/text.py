@@ -38,6 +38,7 @@ _TOKEN = re.compile(
     rf"|(?P<flag>(?<![{_WORD_CHARS}])--?[a-z][a-z0-9-]*)"
     rf"|(?P<word>[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*)"
 )
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat and tatweel
 # Chinese and Japanese function characters: a bigram containing one carries no topic.
 _CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请嗎麼這個們為甚應")
@@ -109,6 +110,9 @@ def terms(text: str, prefixes: bool = True) -> list[str]:
 def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
     if not word or word in stops:
         return []
+    ordinal = _ORDINAL.match(word)
+    if ordinal:
+        return [ordinal.group(1)]  # "13th" is written "13" (or in words) as often as "13th"
     stem = _stem(word)
     if prefixes and len(stem) > PREFIX_LEN and stem.isalpha():
         return [stem, PREFIX_MARK + stem[:PREFIX_LEN]]
@@ -117,3 +121,8 @@ def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
 
 def is_prefix_term(term: str) -> bool:
     return term.startswith(PREFIX_MARK)
+
+
+def is_compound_term(term: str) -> bool:
+    """A flag ("--hard") or dotted name ("group.id"), emitted beside its parts for precision."""
+    return term.startswith("-") or "." in term or "_" in term
