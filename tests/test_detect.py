@@ -1,7 +1,6 @@
 """Language detection of short questions: script rules, Latin text with product names, the hint, garbage."""
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -211,11 +210,10 @@ def test_noise_is_stripped_before_deciding() -> None:
     assert detect_language("🚀" * 5_000 + " ¿qué es vLLM?") in LANGUAGES
 
 
-def test_huge_input_is_cut_short() -> None:
-    detect_language("warm up")
-    start = time.perf_counter()
+def test_huge_input_is_decided_from_its_start() -> None:
+    # Speed is measured in bench/language_detection.py, not here.
     assert detect_language("¿qué es vLLM? " + "palabra " * 200_000) == "es"
-    assert time.perf_counter() - start < 0.1
+    assert detect_language("what is vLLM? " + "palabra " * 200_000) == "en"
 
 
 def test_confidence_is_high_for_clear_text_and_zero_for_fallbacks() -> None:
@@ -248,13 +246,3 @@ def test_accuracy_floor_on_labelled_questions() -> None:
     worst = min(right[lang] / total[lang] for lang in total)
     assert overall >= 0.95, f"overall accuracy {overall:.3f}"
     assert worst >= 0.85, {lang: f"{right[lang]}/{total[lang]}" for lang in total}
-
-
-def test_fast_after_the_first_call() -> None:
-    texts = [item["q"] for item in _questions()]
-    detect_language(texts[0])
-    start = time.perf_counter()
-    for text in texts:
-        detect_language(text)
-    per_call = (time.perf_counter() - start) / len(texts)
-    assert per_call < 0.001, f"{per_call * 1e6:.0f} µs per question"
