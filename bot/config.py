@@ -238,7 +238,7 @@ class _Reader:
             return None
         text = self.string(value, key)
         if not text.startswith(schemes) or len(text) <= max(map(len, schemes)):
-            raise ConfigError(f"{key}: expected a {' or '.join(schemes)} URL, got {text!r}")
+            raise ConfigError(f"{key}: expected a URL starting with {' or '.join(schemes)}, got {text!r}")
         return text
 
     def choice(self, value: Any, key: str, options: Sequence[str]) -> str:

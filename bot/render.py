@@ -148,14 +148,24 @@ def bullet_list(items: Sequence[str], limit: int, more: Callable[[int], str]) ->
 
 def fit_embeds(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -> list[Reply]:
     """The page as embeds: body split over several embeds (and messages) if needed, trimmed past `max_messages`."""
-    budget = max_messages * DESCRIPTION_LIMIT
     body = page.body
-    while True:
+    for _ in range(30):
         replies = _pack(_embeds(page, body))
         if len(replies) <= max_messages:
             return replies
-        budget = int(budget * 0.85)
-        body = shorten(page.body, budget, "…\n\n" + trimmed)
+        if len(body) <= 200:
+            break
+        # Shrink the body and measure again: splitting at word breaks makes the
+        # number of messages hard to predict, measuring is simpler and exact.
+        body = shorten(page.body, int(min(len(body), max_messages * DESCRIPTION_LIMIT) * 0.85), "…\n\n" + trimmed)
+    # Still too long (many fields): keep the first messages and say that the rest was cut.
+    kept = replies[:max_messages]
+    embeds = list(kept[-1].embeds)
+    marker = discord.Embed(description=shorten(trimmed, DESCRIPTION_LIMIT), colour=page.colour)
+    while embeds and (len(embeds) >= EMBEDS_PER_MESSAGE or sum(map(len, embeds)) + len(marker) > EMBED_TOTAL_LIMIT):
+        embeds.pop()
+    kept[-1] = Reply(embeds=tuple(embeds) + (marker,))
+    return kept
 
 
 def _embeds(page: Page, body: str) -> list[discord.Embed]:
@@ -204,14 +214,14 @@ def fit_content(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -
         parts.append(f"**{one_line(f.name)}**\n{f.value}")
     if page.footer:
         parts.append(f"-# {one_line(page.footer)}")
-    text = "\n\n".join(parts)
-    budget = max_messages * CONTENT_LIMIT
-    while True:
+    full = "\n\n".join(parts)
+    text = full
+    for _ in range(30):
         chunks = split_text(text, CONTENT_LIMIT)
         if len(chunks) <= max_messages:
-            return [Reply(content=c) for c in chunks]
-        budget = int(budget * 0.85)
-        text = shorten("\n\n".join(parts), budget, "…\n\n" + trimmed)
+            break
+        text = shorten(full, int(min(len(text), max_messages * CONTENT_LIMIT) * 0.85), "…\n\n" + trimmed)
+    return [Reply(content=c) for c in chunks[:max_messages]]
 
 
 def fit(page: Page, catalog: Catalog, lang: str, *, embeds: bool = True) -> list[Reply]:
