@@ -169,6 +169,8 @@ def to_plain(text: str, refs: dict[str, str] | None = None) -> tuple[str, tuple[
         s = _PH_RE.sub(lambda m: saved[int(m.group(1))], s)
     if "\n" in s:
         s = _CJK_BREAK.sub("", s)  # a line break between CJK characters is not a space
+    if len(links) > 1:  # document order (substitution passes found them by kind)
+        links.sort(key=lambda url: (text.find(url) < 0, text.find(url)))
     return " ".join(s.split()), tuple(links)
 
 
