@@ -1,0 +1,58 @@
+"""Helpers for the bot's end-to-end tests: the real engine, the real bot, the fake Discord.
+
+Nothing is stubbed: `running_bot` builds `knowledge.Engine` from real notes
+folders and runs `bot.app.NotesBot` (with its cogs) against `tests.fake_discord`.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from bot.app import NotesBot
+from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
+from knowledge.engine import Engine
+from tests.fake_discord import FakeDiscord
+
+SPANISH_QUESTION = "¿DeepSeek usa vLLM en producción?"
+ENGLISH_QUESTION = "Does DeepSeek use vLLM in production?"
+
+# Discord's rule for command names: letters, numbers, "-", "_", "'" and the Devanagari and
+# Thai scripts, whose vowel signs are combining marks that `\w` does not match (हिन्दी: पूछें).
+DISCORD_COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
+
+
+def copy_bundled_notes(tmp_path: Path) -> Path:
+    folder = tmp_path / "notes"
+    shutil.copytree(BUNDLED_NOTES, folder)
+    return folder
+
+
+def make_config(tmp_path: Path, *, folders: tuple[Path, ...] | None = None, base_url: str | None = None,
+                **discord_options: Any) -> Config:
+    """A config like the bundled defaults, with state in tmp_path and a generous cooldown unless asked."""
+    discord_options.setdefault("cooldown", CooldownConfig(rate=1000, per_seconds=1.0))
+    return Config(
+        notes=NotesConfig(folders=folders or (BUNDLED_NOTES,), base_url=base_url),
+        discord=replace(DiscordConfig(data_dir=tmp_path / "state"), **discord_options),
+    )
+
+
+async def build_engine(config: Config) -> Engine:
+    return await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options())
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, config: Config) -> AsyncIterator[NotesBot]:
+    """The real bot, engine built first (as `run_bot` does), online against the fake until the block ends."""
+    bot = NotesBot(config, await build_engine(config))
+    async with fake.running(bot):
+        yield bot
+
+
+def command_named(commands: list[dict], name: str, ctype: int = 1) -> dict:
+    return next(c for c in commands if c["name"] == name and c.get("type", 1) == ctype)
