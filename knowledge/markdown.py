@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from .model import Passage
 
@@ -193,7 +194,8 @@ def _strip_comments(text: str, keep_newlines: bool) -> str:
         pos = end + 3
 
 
-def _resolve_ref(label: str, ref: str, refs: dict[str, str] | None, add_link, keep_brackets: bool = False) -> str:
+def _resolve_ref(label: str, ref: str, refs: dict[str, str] | None, add_link: Callable[[str], None],
+                 keep_brackets: bool = False) -> str:
     url = (refs or {}).get(_norm_label(ref))
     if url is None:
         return f"[{label}]" if keep_brackets else label
@@ -300,7 +302,7 @@ class _Parser:
         self.para_context = ""
 
     # ------------------------------------------------------------ emitting
-    def _add(self, kind: str, text: str, links: tuple[str, ...], line: int, **extra) -> None:
+    def _add(self, kind: str, text: str, links: tuple[str, ...], line: int, **extra: Any) -> None:
         for url in links:
             self.links.setdefault(url, None)
         self.passages.append(Passage(kind=kind, text=text, section=self.section, links=links,
