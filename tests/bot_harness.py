@@ -56,3 +56,35 @@ async def running_bot(fake: FakeDiscord, config: Config) -> AsyncIterator[NotesB
 
 def command_named(commands: list[dict], name: str, ctype: int = 1) -> dict:
     return next(c for c in commands if c["name"] == name and c.get("type", 1) == ctype)
+
+
+async def replies_to(fake: FakeDiscord, interaction) -> list:
+    """Every visible message the bot sent for an interaction (the "thinking" placeholder excluded)."""
+    await fake.wait_interaction_response(interaction)
+    return [m for m in interaction.messages if not m.loading]
+
+
+async def reply_to(fake: FakeDiscord, interaction):
+    """The first visible message the bot sent for an interaction (a `BotMessage`)."""
+    return (await replies_to(fake, interaction))[0]
+
+
+async def send_message_command(fake: FakeDiscord, name: str, message: dict, *, user: str = "alice",
+                               locale: str = "en-US"):
+    """Like `FakeDiscord.send_message_command`, for names with spaces ("Answer from notes").
+
+    The fake splits command names on spaces to find subcommands, which is right for
+    slash commands but not for context menus, whose names may contain spaces. This
+    builds the same payload without the split (reported to the fake's owner).
+    """
+    channel = int(message["channel_id"])
+    guild_id = int(fake.get_channel(channel)["guild_id"])
+    command, scope = fake._find_command(name, 3, guild_id)
+    assert command is not None, f"message command {name!r} is not registered"
+    fake._check_available(command, scope, fake.permissions_for(user, channel), False)
+    data = {"id": command["id"], "name": command["name"], "type": 3, "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}}}
+    if scope is not None:
+        data["guild_id"] = str(scope)
+    payload = fake._interaction_base(2, data, user=user, channel=channel, locale=locale, permissions=None, dm=False)
+    return await fake._send_interaction(payload)
