@@ -1,7 +1,7 @@
 """Rebuild the engine from the notes folders and swap it in, or keep the old one and say why.
 
-A note that answered questions before and is broken now cancels the whole
-reload: the old index (with the note's last good version) keeps answering until
+A note that answered questions before and is broken now (or a folder that held
+such notes and is gone) cancels the whole reload: the old index (with the note's last good version) keeps answering until
 the note is fixed. A broken note that is new, or was already broken, is only
 reported. Reloads run one at a time (the bot's reload lock), so two admins
 clicking at once get two consistent reports.
@@ -63,9 +63,16 @@ def diff_notes(old: tuple[Note, ...], new: tuple[Note, ...]) -> Changes:
 
 
 def regressions(old: tuple[Note, ...], problems: tuple[LoadProblem, ...]) -> tuple[LoadProblem, ...]:
-    """Problems about files that the old index had loaded fine."""
-    loaded = {_note_key(n) for n in old}
-    return tuple(p for p in problems if str(Path(p.path).resolve()) in loaded)
+    """Problems that lose notes the old index had: a note that broke, or a folder
+    (missing, unreadable) that held loaded notes. Reporting them and keeping the
+    old index beats silently answering from fewer notes."""
+    loaded = [Path(n.path).resolve() for n in old]
+    lost = []
+    for problem in problems:
+        where = Path(problem.path).resolve()
+        if any(path == where or where in path.parents for path in loaded):
+            lost.append(problem)
+    return tuple(lost)
 
 
 def describe(problem: LoadProblem, folders: tuple[Path, ...]) -> str:
@@ -73,10 +80,12 @@ def describe(problem: LoadProblem, folders: tuple[Path, ...]) -> str:
     path = Path(problem.path)
     for folder in folders:
         try:
-            path = path.resolve().relative_to(folder)
-            break
+            relative = path.resolve().relative_to(folder)
         except ValueError:
             continue
+        if relative.parts:  # a folder's own problem keeps its full path
+            path = relative
+        break
     where = f"{path.as_posix()}:{problem.line}" if problem.line else path.as_posix()
     return f"{where}: {problem.message}"
 
