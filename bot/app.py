@@ -28,6 +28,10 @@ from .translator import CatalogTranslator
 
 _log = logging.getLogger(__name__)
 
+# Discord drops an interaction not acknowledged within 3 s: an answer not ready
+# after this many seconds is deferred first (0: always defer).
+DEFER_AFTER = 2.0
+
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help")
 
 
@@ -53,7 +57,10 @@ class NotesTree(app_commands.CommandTree["NotesBot"]):
         name = interaction.command.qualified_name if interaction.command else "?"
         _log.error("Command %s failed", name, exc_info=error)
         lang = ui_language(interaction.locale)
-        await send_replies(interaction, [render_notice(interaction.client.catalog.text(lang, "reply.error"))], ephemeral=True)
+        try:
+            await send_replies(interaction, [render_notice(interaction.client.catalog.text(lang, "reply.error"))], ephemeral=True)
+        except discord.HTTPException as exc:  # e.g. the interaction expired: nobody is left to tell
+            _log.warning("Could not report the failure of %s to the user: %s", name, exc)
 
 
 class NotesBot(commands.Bot):
@@ -77,6 +84,7 @@ class NotesBot(commands.Bot):
         self.cooldown = UserCooldown(config.discord.cooldown.rate, config.discord.cooldown.per_seconds)
         self.questions = QuestionDetector.from_catalog(self.catalog)
         self.last_sync: SyncResult | None = None
+        self.defer_after = DEFER_AFTER
 
     # -- the engine
 

@@ -88,6 +88,8 @@ def run_bot(config: Config, **bot_options: Any) -> int:
         _log.debug("Loading the notes failed", exc_info=True)
         fail(f"could not load the notes: {exc}")
         return 1
+    if config.notes.watch:
+        _log.warning("notes.watch is not implemented yet: run /reload after changing notes")
     for problem in engine.problems:
         _log.warning("Skipped broken note %s", problem)
     stats = engine.stats()

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-# Discord drops an interaction not acknowledged within 3 s: past this, defer first.
-DEFER_AFTER = 2.0
 CHOICE_LIMIT = 100  # characters in an autocomplete choice name or value
 MAX_CHOICES = 25
 
@@ -89,8 +87,12 @@ class AskCog(commands.Cog):
 
     async def _answer(self, interaction: discord.Interaction["NotesBot"], question: str) -> "Answer":
         task = asyncio.ensure_future(self.bot.answer(question, interaction.locale))
-        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
-        if not done:
+        if self.bot.defer_after > 0:
+            await asyncio.wait({task}, timeout=self.bot.defer_after)
+        if not task.done():
+            # Public "thinking…": the answer usually is public. The price is that an
+            # "I don't know" after a defer is public too (Discord keeps the defer's
+            # visibility for the first followup); answers take milliseconds, so this is rare.
             await interaction.response.defer(thinking=True)
         return await task
 
