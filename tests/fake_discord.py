@@ -52,11 +52,14 @@ Pass ``guilds=[make_guild(...), ...]`` for something else.
 
 * ``fake.bot_user``, ``fake.bot_id``, ``fake.application_id``, ``fake.guild`` (first guild), ``fake.guild_id``,
   ``fake.channel_id`` (first text channel of the first guild).
-* ``fake.get_channel(name_or_id)``, ``fake.get_user(name_or_id)``, ``fake.get_member(name_or_id, guild=None)``.
-* ``fake.add_member(username, *, permissions=0, roles=(), guild=None)`` -> member dict (creates a role for
-  ``permissions``; sends GUILD_ROLE_CREATE to a live bot), ``fake.add_text_channel(name, guild=None)``,
-  ``fake.set_permission_overwrite(channel, target, allow=0, deny=0)`` (target: role id/name, username,
-  "everyone" or "bot"; the fake enforces the bot's channel permissions: 403 code 50013 when missing).
+* ``fake.get_channel(name_or_id)``, ``fake.get_user(name_or_id)``, ``fake.get_member(name_or_id, guild=None)``,
+  ``fake.get_role(name_or_id, guild=None)``, ``fake.permissions_for(user, channel=None)`` (Discord's algorithm:
+  owner/Administrator -> all, @everyone + roles, then channel overwrites).
+* ``await fake.add_member(username, *, permissions=0, roles=(), guild=None)`` -> member dict (creates a role for
+  ``permissions``; sends GUILD_ROLE_CREATE to a live bot), ``await fake.add_text_channel(name, guild=None)``,
+  ``await fake.set_permission_overwrite(channel, target, *, allow=0, deny=0)`` (target: role id/name, username,
+  "everyone" or "bot").  The fake enforces the bot's channel permissions (403, code 50001/50013) for posting,
+  typing, reactions, threads and history.
 * Builders: ``make_user``, ``make_role``, ``make_text_channel``, ``make_member``, ``make_guild``,
   ``new_snowflake``; permission bits in ``Perm``, intent bits in ``Intent``.
 
@@ -70,7 +73,7 @@ default ``"alice"``; ``channel`` is a channel name, id or dict, default the firs
   MESSAGE_CONTENT intent or is mentioned.
 * ``await fake.send_dm(content, *, author="alice")`` -> message dict (DIRECT_MESSAGES intent).
 * ``await fake.send_slash_command(name, options=None, *, user="alice", channel=None, locale="en-US",
-  permissions=None, dm=False, guild=None)`` -> ``FakeInteraction``.  ``name`` may be "group sub".  Option
+  permissions=None, dm=False)`` -> ``FakeInteraction`` (the channel decides the guild).  ``name`` may be "group sub".  Option
   types come from the commands the bot registered (``strict_commands``): unknown/missing-required options,
   values outside ``choices``, commands hidden by ``default_member_permissions`` or not allowed in DMs raise
   ``CommandUnavailable``/``ValueError`` just as the Discord client would not let the user send them.
@@ -104,13 +107,18 @@ Bot output records
   not missed).  ``await fake.expect_no_channel_message(channel=None, within=0.3)``.
 * ``fake.reactions`` (``Reaction(channel_id, message_id, emoji, removed)``), ``fake.threads_created``
   (thread channel dicts), ``fake.typing`` (channel ids), ``fake.messages`` (id -> every message dict).
-* ``fake.command_syncs`` (``CommandSync(guild_id, request, commands)`` for every bulk PUT),
-  ``fake.registered_commands(guild=None)``, ``fake.register_commands(commands, guild=None)``.
+* ``fake.command_syncs`` (``CommandSync(guild_id, request, commands)`` for every bulk PUT; ``guild_id`` None =
+  global), ``fake.registered_commands(guild=None, *, global_=False)``, ``fake.register_commands(commands,
+  guild=None, *, global_=False)`` (pre-register without a recorded sync).  Bulk PUTs are validated like Discord
+  (lower-case names, 1-100 char descriptions, valid locale keys such as "es-ES" not "es", required options first,
+  <= 25 options/choices) and answered 400/50035 otherwise.
 * ``fake.identifies`` (IDENTIFY payloads), ``fake.intents`` (``discord.Intents`` of the last IDENTIFY),
   ``fake.presence_updates``, ``fake.gateway_connections``.
 * ``fake.requests`` (every REST call, ``RecordedRequest``), ``fake.unhandled`` (routes the fake does not
   know, answered 404), ``fake.rejected`` (4xx answers), ``fake.assert_clean()`` raises if either is non-empty.
-* ``fake.inject_error(method, path_regex, *, status=403, code=50013, message="Missing Permissions", times=1)``.
+* ``fake.inject_error(method, path_regex, *, status=403, code=50013, message="Missing Permissions", times=1)``
+  (avoid 5xx: discord.py retries those 5 times, sleeping 1+2n s), ``fake.clear_records()``,
+  ``await fake.disconnect_sessions(code=4000)`` (drop the gateway; discord.py resumes).
 * ``await fake.wait_for(predicate, timeout=5, what="...")``: generic; every wait raises ``WaitTimeout``
   (an AssertionError with the recent requests) instead of hanging, and fails at once if a bot started
   with ``running()`` died.  ``DEFAULT_TIMEOUT`` is 5 s, no wait is unbounded.
@@ -124,7 +132,8 @@ fake_discord``)
 * ``network_guard`` (session scope, autouse where imported) = ``install_network_guard()`` /
   ``uninstall_network_guard()``: any connect/DNS lookup to a non-loopback host raises
   ``BlockedNetworkError`` before a packet leaves; ``network_guard_violations()`` lists the attempts.
-  Covers ``socket.socket.connect/connect_ex``, ``socket.getaddrinfo``, ``gethostbyname(_ex)``, hence
+  Covers ``socket.socket.connect/connect_ex/sendto``, ``socket.getaddrinfo``, ``gethostbyname(_ex)``,
+  ``gethostbyaddr``, hence
   ``socket.create_connection``, asyncio and aiohttp (ThreadedResolver).  Not covered: C-level clients
   (uvloop, aiodns/c-ares) which bypass Python sockets.
 * ``fake_discord``: an async fixture yielding a started ``FakeDiscord()`` with ``patched_discord()`` active.
@@ -250,7 +259,8 @@ CB_PONG, CB_MESSAGE, CB_DEFERRED_MESSAGE, CB_DEFERRED_UPDATE, CB_UPDATE, CB_AUTO
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
 _MENTION_EVERYONE = re.compile(r"@(everyone|here)\b")
-_COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+# Discord: ^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$ (Devanagari/Thai vowel signs are marks, not \w)
+_COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -2031,8 +2041,8 @@ class FakeDiscord:
                 continue
             data = message
             if not privileged_ok and not session.intents & Intent.MESSAGE_CONTENT:
-                data = dict(message, content="", embeds=[], attachments=[], components=[], poll=None)
-                data.pop("poll")
+                data = dict(message, content="", embeds=[], attachments=[], components=[])
+                data.pop("poll", None)
             sent += await session.send(0, data, "MESSAGE_CREATE")
         return sent
 
@@ -2154,7 +2164,7 @@ class FakeDiscord:
     def _command_payload(self, name: str, ctype: int, options: Optional[dict], *, user: UserSpec,
                          channel: ChannelSpec, dm: bool, permissions: Optional[int],
                          focused: Optional[tuple] = None) -> tuple:
-        parts = name.split()
+        parts = name.split() if ctype == 1 else [name]  # context-menu names may contain spaces
         guild_id = None if dm else int(self.get_channel(channel)["guild_id"])
         user_perms = (Perm.ALL if dm else (self.permissions_for(user, channel) if permissions is None else permissions))
         cmd, scope = self._find_command(parts[0], ctype, guild_id)
@@ -2397,9 +2407,11 @@ def _is_loopback(host: Any) -> bool:
     if host in ("", "localhost", "localhost.", "localhost.localdomain", "ip6-localhost"):
         return True
     try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+        address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _blocked(what: str, host: Any) -> BlockedNetworkError:
@@ -2415,8 +2427,9 @@ def install_network_guard() -> None:
     if getattr(socket, _GUARD_KEY, None) is not None:
         return
     originals = {
-        "connect": socket.socket.connect, "connect_ex": socket.socket.connect_ex, "getaddrinfo": socket.getaddrinfo,
-        "gethostbyname": socket.gethostbyname, "gethostbyname_ex": socket.gethostbyname_ex,
+        "connect": socket.socket.connect, "connect_ex": socket.socket.connect_ex, "sendto": socket.socket.sendto,
+        "getaddrinfo": socket.getaddrinfo, "gethostbyname": socket.gethostbyname,
+        "gethostbyname_ex": socket.gethostbyname_ex, "gethostbyaddr": socket.gethostbyaddr,
     }
 
     def check_address(sock: socket.socket, address: Any) -> None:
@@ -2432,26 +2445,22 @@ def install_network_guard() -> None:
         check_address(self, address)
         return originals["connect_ex"](self, address)
 
-    def getaddrinfo(host, *args, **kwargs):
-        if not _is_loopback(host):
-            raise _blocked("DNS lookup of", host)
-        return originals["getaddrinfo"](host, *args, **kwargs)
+    def sendto(self, data, *args):
+        check_address(self, args[-1] if args else None)
+        return originals["sendto"](self, data, *args)
 
-    def gethostbyname(host):
-        if not _is_loopback(host):
-            raise _blocked("DNS lookup of", host)
-        return originals["gethostbyname"](host)
-
-    def gethostbyname_ex(host):
-        if not _is_loopback(host):
-            raise _blocked("DNS lookup of", host)
-        return originals["gethostbyname_ex"](host)
+    def lookup(name: str) -> Callable:
+        def guarded(host, *args, **kwargs):
+            if not _is_loopback(host):
+                raise _blocked("DNS lookup of", host)
+            return originals[name](host, *args, **kwargs)
+        return guarded
 
     socket.socket.connect = connect
     socket.socket.connect_ex = connect_ex
-    socket.getaddrinfo = getaddrinfo
-    socket.gethostbyname = gethostbyname
-    socket.gethostbyname_ex = gethostbyname_ex
+    socket.socket.sendto = sendto
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
+        setattr(socket, name, lookup(name))
     setattr(socket, _GUARD_KEY, {"originals": originals, "violations": []})
 
 
@@ -2459,12 +2468,8 @@ def uninstall_network_guard() -> None:
     state = getattr(socket, _GUARD_KEY, None)
     if state is None:
         return
-    originals = state["originals"]
-    socket.socket.connect = originals["connect"]
-    socket.socket.connect_ex = originals["connect_ex"]
-    socket.getaddrinfo = originals["getaddrinfo"]
-    socket.gethostbyname = originals["gethostbyname"]
-    socket.gethostbyname_ex = originals["gethostbyname_ex"]
+    for name, original in state["originals"].items():
+        setattr(socket.socket if name in ("connect", "connect_ex", "sendto") else socket, name, original)
     delattr(socket, _GUARD_KEY)
 
 

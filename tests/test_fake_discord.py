@@ -74,7 +74,7 @@ def make_bot(*, message_content: bool = True) -> commands.Bot:
     async def long(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("x" * 2001)
 
-    @bot.tree.context_menu(name="Quote")
+    @bot.tree.context_menu(name="Quote message")
     async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
         await interaction.response.send_message(f"> {message.content}", ephemeral=True)
 
@@ -159,7 +159,7 @@ async def test_guild_sync_is_recorded_and_survives_a_restart():
         assert len(fake.command_syncs) == 1
         sync = fake.command_syncs[0]
         assert sync.guild_id == fake.guild_id
-        assert {c["name"] for c in sync.request} == {"ping", "slow", "ask", "config", "long", "Quote", "Who"}
+        assert {c["name"] for c in sync.request} == {"ping", "slow", "ask", "config", "long", "Quote message", "Who"}
         assert sorted(c.id for c in synced) == sorted(int(c["id"]) for c in sync.commands)
         assert all(int(c["application_id"]) == fake.application_id for c in sync.commands)
         config = next(c for c in fake.registered_commands() if c["name"] == "config")
@@ -184,11 +184,15 @@ async def test_invalid_command_payload_is_rejected_like_discord():
 
         async with fake.running(bot):
             payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands()]
-            payload[-1]["name_localizations"] = {"es": "malo"}  # Discord wants "es-ES"
-            with pytest.raises(discord.HTTPException) as info:
-                await bot.http.bulk_upsert_global_commands(bot.application_id, payload)
-            assert info.value.code == 50035 and "es" in str(info.value)
-        assert fake.command_syncs == []
+            bad_cmd = next(c for c in payload if c["name"] == "bad")
+            bad_cmd["name_localizations"] = {"hi": "पूछें", "es-ES": "malo"}  # Devanagari vowel signs are fine
+            await bot.http.bulk_upsert_global_commands(bot.application_id, payload)
+            for bad_localizations in ({"es": "malo"}, {"es-ES": "Malo"}):  # Discord wants "es-ES", lower case
+                bad_cmd["name_localizations"] = bad_localizations
+                with pytest.raises(discord.HTTPException) as info:
+                    await bot.http.bulk_upsert_global_commands(bot.application_id, payload)
+                assert info.value.code == 50035 and "name_localizations" in str(info.value)
+        assert len(fake.command_syncs) == 1
 
 
 async def test_slash_command_round_trip_ephemeral():
@@ -272,7 +276,7 @@ async def test_message_context_menu_gets_the_resolved_message():
         async with fake.running(bot):
             await sync_guild(bot, fake)
             target = await fake.send_message("help", "vLLM is fast", author="manager")
-            inter = await fake.send_message_command("Quote", target)
+            inter = await fake.send_message_command("Quote message", target)  # a name with a space
             resp = await fake.wait_interaction_response(inter)
             who = await fake.send_user_command("Who", "admin")
             assert (await fake.wait_interaction_response(who)).content == "admin admin=True"
@@ -462,8 +466,10 @@ def test_network_guard_blocks_non_loopback_at_once(network_guard, host):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as raw, pytest.raises(BlockedNetworkError):
             raw.connect((host, 80))
+        with socket.socket(family, socket.SOCK_DGRAM) as udp, pytest.raises(BlockedNetworkError):
+            udp.sendto(b"x", (host, 53))
     assert time.monotonic() - start < 0.5
-    assert len(network_guard_violations()) == before + (2 if host[0].isdigit() else 1)
+    assert len(network_guard_violations()) == before + (3 if host[0].isdigit() else 1)
 
 
 async def test_network_guard_blocks_asyncio_and_aiohttp_but_not_loopback(network_guard):
