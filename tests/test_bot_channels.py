@@ -145,3 +145,15 @@ async def test_plain_text_answer_where_embeds_are_not_allowed(tmp_path):
             await fake.send_message("general", f"<@bot> {ENGLISH_QUESTION}")
             reply = await fake.wait_channel_message("general")
             assert not reply.embeds and "DeepSeek" in reply.content and len(reply.content) <= 2000
+
+
+async def test_without_read_message_history_the_answer_is_a_plain_message(tmp_path):
+    from tests.fake_discord import Perm
+
+    async with FakeDiscord() as fake:
+        await fake.set_permission_overwrite("general", "bot", deny=Perm.READ_MESSAGE_HISTORY)
+        async with running_bot(fake, make_config(tmp_path)):
+            await fake.send_message("general", f"<@bot> {ENGLISH_QUESTION}")
+            reply = await fake.wait_channel_message("general")
+            assert reply.message_reference is None and "DeepSeek" in reply.text
+        fake.assert_clean()

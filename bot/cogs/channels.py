@@ -136,15 +136,25 @@ class ChannelsCog(commands.Cog):
             return
         try:
             target = await self._thread_for(message, question)
-            if target is None:
+            if target is not None:
+                await target.send(**replies[0])
+            elif self._can_reply(message):
                 await message.reply(**replies[0], mention_author=False)
                 target = message.channel
-            else:
+            else:  # a reply needs Read Message History; a plain message does not
+                target = message.channel
                 await target.send(**replies[0])
             for reply in replies[1:]:
                 await target.send(**reply)
         except discord.Forbidden:
             _log.warning("Missing permission to answer in channel %s", message.channel.id)
+
+    @staticmethod
+    def _can_reply(message: discord.Message) -> bool:
+        guild = message.guild
+        if guild is None or guild.me is None:
+            return True
+        return message.channel.permissions_for(guild.me).read_message_history
 
     async def _thread_for(self, message: discord.Message, question: str) -> discord.Thread | None:
         if not self.bot.config.discord.reply_in_thread or not isinstance(message.channel, discord.TextChannel):
