@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +19,6 @@ from tests.fake_discord import FakeDiscord
 
 SPANISH_QUESTION = "¿DeepSeek usa vLLM en producción?"
 ENGLISH_QUESTION = "Does DeepSeek use vLLM in production?"
-
-# Discord's rule for command names: letters, numbers, "-", "_", "'" and the Devanagari and
-# Thai scripts, whose vowel signs are combining marks that `\w` does not match (हिन्दी: पूछें).
-DISCORD_COMMAND_NAME = re.compile(r"^[-_'\w\u0900-\u097F\u0E00-\u0E7F]{1,32}$")
 
 
 def copy_bundled_notes(tmp_path: Path) -> Path:
@@ -68,23 +63,3 @@ async def reply_to(fake: FakeDiscord, interaction):
     """The first visible message the bot sent for an interaction (a `BotMessage`)."""
     return (await replies_to(fake, interaction))[0]
 
-
-async def send_message_command(fake: FakeDiscord, name: str, message: dict, *, user: str = "alice",
-                               locale: str = "en-US"):
-    """Like `FakeDiscord.send_message_command`, for names with spaces ("Answer from notes").
-
-    The fake splits command names on spaces to find subcommands, which is right for
-    slash commands but not for context menus, whose names may contain spaces. This
-    builds the same payload without the split (reported to the fake's owner).
-    """
-    channel = int(message["channel_id"])
-    guild_id = int(fake.get_channel(channel)["guild_id"])
-    command, scope = fake._find_command(name, 3, guild_id)
-    assert command is not None, f"message command {name!r} is not registered"
-    fake._check_available(command, scope, fake.permissions_for(user, channel), False)
-    data = {"id": command["id"], "name": command["name"], "type": 3, "target_id": message["id"],
-            "resolved": {"messages": {message["id"]: message}}}
-    if scope is not None:
-        data["guild_id"] = str(scope)
-    payload = fake._interaction_base(2, data, user=user, channel=channel, locale=locale, permissions=None, dm=False)
-    return await fake._send_interaction(payload)

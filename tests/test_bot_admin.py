@@ -12,8 +12,6 @@ from tests.bot_harness import (
 )
 from tests.fake_discord import CommandUnavailable, FakeDiscord
 
-pytestmark = pytest.mark.usefixtures("discord_name_rules")
-
 EN_NOTE = "notes/vllm-adoption-ai-providers-en.md"
 NEW_DEEPSEEK = "DeepSeek moved its whole fleet to the Zephyr serving stack in 2031."
 

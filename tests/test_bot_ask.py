@@ -7,10 +7,8 @@ import time
 import pytest
 
 from bot.config import CooldownConfig
-from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, make_config, reply_to, running_bot, send_message_command
+from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, make_config, reply_to, running_bot
 from tests.fake_discord import FakeDiscord
-
-pytestmark = pytest.mark.usefixtures("discord_name_rules")
 
 
 @pytest.fixture
@@ -73,14 +71,14 @@ async def test_autocomplete_suggests_titles_fast_and_never_fails(online):
 async def test_context_menu_answers_the_selected_message(online):
     fake, _ = online
     message = await fake.send_message("general", "Does Anthropic use vLLM for Claude?", author="alice")
-    inter = await send_message_command(fake, "Answer from notes", message, user="owner")
+    inter = await fake.send_message_command("Answer from notes", message, user="owner")
     response = await reply_to(fake, inter)
     [embed] = response.embeds
     assert "Claude" in embed["description"] or "Anthropic" in embed["description"]
     assert embed["url"].endswith(f"/{message['channel_id']}/{message['id']}")  # the title links to the message
     # A message without text gets a notice only the user sees.
     empty = await fake.send_message("general", "", author="alice", embeds=[{"title": "just an embed"}])
-    inter = await send_message_command(fake, "Answer from notes", empty)
+    inter = await fake.send_message_command("Answer from notes", empty)
     response = await reply_to(fake, inter)
     assert response.ephemeral and "no text" in response.content
 

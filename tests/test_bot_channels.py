@@ -7,8 +7,6 @@ from bot.config import CooldownConfig
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, make_config, running_bot
 from tests.fake_discord import FakeDiscord, make_guild
 
-pytestmark = pytest.mark.usefixtures("discord_name_rules")
-
 
 async def test_a_mention_anywhere_is_a_question_without_the_content_intent(tmp_path):
     async with FakeDiscord() as fake:

@@ -1,7 +1,6 @@
 """The bot's small parts: catalogs, translator, question detection, cooldown, the defer path."""
 from __future__ import annotations
 
-import re
 import string
 
 import discord
@@ -12,8 +11,8 @@ from bot.i18n import BOT_LOCALES, bot_catalog, language_of, ui_language
 from bot.questions import QuestionDetector
 from bot.translator import CatalogTranslator
 from knowledge.model import NINE_LANGUAGES
-from tests.bot_harness import DISCORD_COMMAND_NAME, ENGLISH_QUESTION, make_config, replies_to, running_bot
-from tests.fake_discord import FakeDiscord
+from tests.bot_harness import ENGLISH_QUESTION, make_config, replies_to, running_bot
+from tests.fake_discord import _COMMAND_NAME as DISCORD_COMMAND_NAME, FakeDiscord
 
 CATALOG = bot_catalog()
 
@@ -106,7 +105,7 @@ def test_cooldown_forgets_idle_users():
     assert len(cooldown._buckets) < 10
 
 
-async def test_a_slow_answer_is_deferred_then_sent(tmp_path, discord_name_rules):
+async def test_a_slow_answer_is_deferred_then_sent(tmp_path):
     async with FakeDiscord() as fake:
         async with running_bot(fake, make_config(tmp_path)) as bot:
             # Answers take milliseconds; pretend the deadline is already over to exercise the defer path.

@@ -15,8 +15,6 @@ from bot.runner import HANDLER_NAME, RedactToken, run_bot
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, reply_to
 from tests.fake_discord import FakeDiscord
 
-pytestmark = pytest.mark.usefixtures("discord_name_rules")
-
 TOKEN = "MTIzNDU2Nzg5.secret-test-token.abcdef"
 REPO = Path(__file__).resolve().parents[1]
 

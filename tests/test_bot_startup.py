@@ -10,8 +10,6 @@ from bot.sync import STATE_FILE
 from tests.bot_harness import command_named, make_config, running_bot
 from tests.fake_discord import FakeDiscord
 
-pytestmark = pytest.mark.usefixtures("discord_name_rules")
-
 
 async def test_start_up_syncs_localized_commands_globally_once(tmp_path):
     config = make_config(tmp_path)
