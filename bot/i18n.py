@@ -26,7 +26,7 @@ def bot_catalog() -> Catalog:
 
 
 @cache
-def _packaged_catalog() -> Catalog:
+def packaged_catalog() -> Catalog:
     # Read-only package data, loaded once: command definitions are evaluated at
     # import time (decorators), before any bot object exists to hold a catalog.
     return bot_catalog()
@@ -34,7 +34,7 @@ def _packaged_catalog() -> Catalog:
 
 def command_text(key: str) -> app_commands.locale_str:
     """A translatable command string: English text from the catalog, the key for the Translator."""
-    return app_commands.locale_str(_packaged_catalog().text("en", key), key=key)
+    return app_commands.locale_str(packaged_catalog().text("en", key), key=key)
 
 
 def language_of(locale: discord.Locale | str | None) -> str | None:

@@ -10,7 +10,7 @@ from discord.ext import commands
 from knowledge.model import NINE_LANGUAGES
 
 from ..app import send_replies
-from ..i18n import _packaged_catalog, command_text, ui_language
+from ..i18n import packaged_catalog, command_text, ui_language
 from ..render import Page, fit
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Each language is offered under its own name ("Español"), whatever the reader's locale.
 LANGUAGE_CHOICES = [
-    app_commands.Choice(name=_packaged_catalog().text(lang, "language.native"), value=lang) for lang in NINE_LANGUAGES
+    app_commands.Choice(name=packaged_catalog().text(lang, "language.native"), value=lang) for lang in NINE_LANGUAGES
 ]
 
 
