@@ -159,12 +159,7 @@ def _code_lines(note: Note, passage: Passage, question: str, context: str = "") 
     asked = set(terms(question))
     scores = [len(asked & set(terms(line))) for line in lines]
     best = max(range(len(lines)), key=lambda i: (scores[i], -i)) if any(scores) else 0
-    start = best
-    # A comment line names what the next line does ("# Verbose output" / "curl -v …"): show both.
-    if best + 1 < len(lines) and lines[best].lstrip().startswith(("#", "//", "--", ";")):
-        end = best + 2
-    else:
-        end = min(len(lines), best + CODE_LINES)
+    start, end = best, min(len(lines), best + CODE_LINES)  # a comment names what the next lines do
     snippet = "\n".join(line.rstrip() for line in lines[start:end])[:MAX_ANSWER_CHARS]
     if not context:
         index = note.passages.index(passage) if passage in note.passages else -1

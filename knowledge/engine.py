@@ -28,7 +28,7 @@ class EngineOptions:
     fallback_languages: tuple[str, ...] = ("en", "original")
     base_url: str | None = None  # links to notes: base_url + note path without extension (or permalink)
     max_note_bytes: int = 2_000_000
-    min_confidence: float = 0.35
+    min_confidence: float = 0.13
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
 
     def answer_options(self) -> AnswerOptions:

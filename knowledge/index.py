@@ -19,6 +19,8 @@ from .text import terms
 K1 = 1.2
 B = 0.5  # passages are short and similar in length: mild length normalisation
 SECTION_WEIGHT = 0.4
+ROW_KEY_WEIGHT = 1.0
+HEADER_WEIGHT = 0.3
 CODE_WEIGHT = 0.5  # code finds its note (a script may be all a note has) but counts less than prose  # heading terms count a little towards every passage below them
 
 
@@ -88,14 +90,21 @@ class Index:
 
 
 def passage_terms(note: Note, passage: Passage) -> dict[str, float]:
-    """Weighted term frequencies of one passage: its own words, plus a share of its headings'."""
+    """Weighted term frequencies of one passage: its own words, plus a share of its headings'.
+
+    A table row counts its cells, its first cell (what the row is about) twice, and the
+    header only a little, since every row of the table repeats it.
+    """
     freq: dict[str, float] = defaultdict(float)
-    weight = CODE_WEIGHT if passage.kind == "code" else 1.0
-    for term in terms(passage.text):
-        freq[term] += weight
-    for heading in passage.section[-2:]:
-        for term in terms(heading):
-            freq[term] += SECTION_WEIGHT
+    if passage.kind == "row" and passage.cells:
+        parts = [(cell, 1.0) for cell in passage.cells] + [(passage.cells[0], ROW_KEY_WEIGHT)]
+        parts += [(label, HEADER_WEIGHT) for label in passage.header]
+    else:
+        parts = [(passage.text, CODE_WEIGHT if passage.kind == "code" else 1.0)]
+    parts += [(heading, SECTION_WEIGHT) for heading in passage.section[-2:]]
+    for text, weight in parts:
+        for term in terms(text):
+            freq[term] += weight
     return freq
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -281,6 +282,9 @@ class _Item:
         self.text = ""  # plain text, known once the item's paragraph closes
 
 
+MAX_CODE_CHARS = 4000  # a long listing is kept only in part: answers show a few lines of it
+
+
 class _Parser:
     def __init__(self, body: str, first_line: int) -> None:
         if "<!--" in body:  # blank out comments but keep their newlines so line numbers stay right
@@ -345,6 +349,17 @@ class _Parser:
             self._add("heading", plain, links, i, position=(self.sec, 0, 0))
         self.heads.append((level, plain))
         self.section = tuple(t for _, t in self.heads if t)
+
+    def code(self, fence_line: int, end: int) -> None:
+        """Keep a fenced block's text as a "code" passage: it never answers alone, but it is
+        often where a note's commands are, and the answer layer shows its matching lines."""
+        body = self.lines[fence_line + 1 : end]
+        if body and body[-1].strip().startswith(("```", "~~~")):
+            body = body[:-1]
+        text = textwrap.dedent("\n".join(line.rstrip() for line in body)).strip("\n")
+        if text.strip() and _has_alnum(text):
+            self._add("code", text[:MAX_CODE_CHARS], (), fence_line + 1, position=(self.sec, self.block, 0))
+            self.block += 1
 
     # ------------------------------------------------------------ block scanners
     def skip_fence(self, i: int, fence: str) -> int:
@@ -432,7 +447,9 @@ class _Parser:
                 m = _FENCE.match(content)
                 if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
                     self.close_para()
-                    i = self.skip_fence(i, m.group(1))
+                    end = self.skip_fence(i, m.group(1))
+                    self.code(i, end)
+                    i = end
                     continue
             if indent >= 4 and not self.para and (not in_list or indent >= self.items[-1].content + 4):
                 if was_blank or not in_list:  # indented code: skip it and its blank lines

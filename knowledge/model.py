@@ -24,7 +24,7 @@ class Passage:
     (0 for non-row passages).
     """
 
-    kind: str  # "heading" | "paragraph" | "item" | "row"
+    kind: str  # "heading" | "paragraph" | "item" | "row" | "code" (never an answer alone)
     text: str  # plain text, markdown removed; a row reads "Header: cell; Header: cell"
     section: tuple[str, ...] = ()  # heading path above the passage, outermost first
     position: tuple[int, int, int] = (0, 0, 0)

@@ -18,13 +18,15 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .index import Index
-from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, terms
+from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 TITLE_WEIGHT = 1.2
 IDF_POWER = 1.6  # rare words (names, flags) outweigh several common ones
 PREFIX_FACTOR = 0.35
 TYPO_CUTOFF = 75.0
 CANDIDATE_PASSAGES = 300
+RERANKED_GROUPS = 20
+COVERAGE_POWER = 1.0
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
 
 
@@ -35,6 +37,7 @@ class QueryUnit:
     word: str
     alternatives: tuple[tuple[str, float], ...]  # (index term, how much it counts), best first
     weight: float  # share of the question's meaning: the word's idf (high when unknown)
+    name: bool = False  # written like a name ("DeepSeek", "EPFL"): the same in every language
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class SearchResult:
 
 
 COMPLETION_FACTOR = 0.5
+UNTRANSLATED_WORD_FACTOR = 0.3
 FOREIGN_UNKNOWN_FACTOR = 0.02
 
 
@@ -66,8 +70,9 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
     # In a language no note is written in, unknown words are that language's grammar, not a
     # missing topic; names in Latin letters still count in full.
     foreign = language is not None and language not in index.languages
+    names = name_terms(question)
     for word in terms(question, prefixes=False):
-        if word in units:
+        if word in units or (word not in index.postings and _looks_like_stop_word(word)):
             continue
         alternatives = _alternatives(index, word)
         if any(factor > PREFIX_FACTOR for _, factor in alternatives):
@@ -82,7 +87,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
             weight = unknown_weight * 0.1  # an unknown CJK bigram is mostly a split across two words
         else:
             weight = unknown_weight
-        units[word] = QueryUnit(word, tuple(alternatives), weight)
+        units[word] = QueryUnit(word, tuple(alternatives), weight, word in names or is_compound_term(word))
     return tuple(units.values())
 
 
@@ -104,6 +109,14 @@ def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
         if prefix in index.postings:
             found.append((prefix, PREFIX_FACTOR))
     return found
+
+
+def _looks_like_stop_word(word: str) -> bool:
+    """A misspelt "does"/"what" ("dose", "waht") is filler, not an unknown topic."""
+    if len(word) < 3 or not word.isascii() or not word[:1].isalpha():
+        return False
+    near = [w for w in stop_words() if w[:1] == word[:1] and abs(len(w) - len(word)) <= 1 and len(w) >= 3]
+    return process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF) is not None
 
 
 def search(index: Index, question: str, language: str | None = None, limit: int = 10) -> SearchResult:
@@ -131,15 +144,15 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
         score = float(scores[pid])
         if group not in best_per_group or score > best_per_group[group][0]:
             best_per_group[group] = (score, pid)
-    ranked = sorted(best_per_group.items(), key=lambda item: -item[1][0])[: max(limit, 2)]
+    ranked = sorted(best_per_group.items(), key=lambda item: -item[1][0])[: max(limit, RERANKED_GROUPS)]
     group_ids = np.fromiter((g for g, _ in ranked), dtype=np.int32, count=len(ranked))
-    coverage = _coverage(index, units, group_ids)
+    coverage = _coverage(index, units, group_ids, language)
     hits = [
-        GroupHit(group=g, score=score * (0.5 + 0.5 * cov), passage=pid, coverage=cov)
+        GroupHit(group=g, score=score * cov**COVERAGE_POWER, passage=pid, coverage=cov)
         for (g, (score, pid)), cov in zip(ranked, coverage)
     ]
     hits.sort(key=lambda hit: -hit.score)
-    return SearchResult(units, tuple(hits[:limit]), _confidence(hits))
+    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.idf("\0") ** IDF_POWER))
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -149,9 +162,17 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return positive[np.argsort(-scores[positive], kind="stable")]
 
 
-def _coverage(index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray) -> list[float]:
-    """For each group, the idf-weighted share of question words that occur somewhere in it."""
-    total = sum(unit.weight for unit in units) or 1.0
+def _coverage(
+    index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray, language: str | None
+) -> list[float]:
+    """For each group, the idf-weighted share of question words that occur somewhere in it.
+
+    Where a group has no note in the asker's language, the asker's ordinary words could
+    only match by chance (cognates), so they weigh less there; names weigh in full.
+    """
+    translated = np.array([language is None or index.groups[g].in_language(language) is not None
+                           for g in group_ids.tolist()], dtype=bool)
+    total = np.zeros(group_ids.size, dtype=np.float64)
     covered = np.zeros(group_ids.size, dtype=np.float64)
     common = COMMON_FRACTION * index.passage_count
     for unit in units:
@@ -166,18 +187,21 @@ def _coverage(index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray)
             title_ids = index.title_postings.get(term)
             if title_ids is not None:
                 present |= np.isin(group_ids, index.note_group[title_ids])
-            best = np.maximum(best, np.where(present, min(1.0, factor * 1.6 if term.startswith(PREFIX_MARK) else factor), 0.0))
-        covered += unit.weight * best
-    return (covered / total).tolist()
+            credit = min(1.0, factor * 1.6) if term.startswith(PREFIX_MARK) else factor
+            best = np.maximum(best, np.where(present, credit, 0.0))
+        weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)
+        total += weight
+        covered += weight * best
+    return (covered / np.maximum(total, 1e-9)).tolist()
 
 
-def _confidence(hits: list[GroupHit]) -> float:
-    """High when the best group covers the question and stands out from the runner-up."""
+def _confidence(hits: list[GroupHit], scale: float) -> float:
+    """High when the best group covers the question, stands out from the runner-up, and
+    matches strongly for this index (`scale`: the score of one word found nowhere else)."""
     if not hits:
         return 0.0
     first = hits[0]
     second = hits[1].score if len(hits) > 1 else 0.0
     margin = (first.score - second) / first.score if first.score > 0 else 0.0
-    strength = first.score / (first.score + 6.0)
-    return float(first.coverage**1.5 * (0.55 + 0.45 * margin) * (0.4 + 0.6 * strength))
-
+    strength = first.score / (first.score + scale)
+    return float(first.coverage**1.5 * (0.5 + 0.5 * margin) * strength)

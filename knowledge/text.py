@@ -126,3 +126,23 @@ def is_prefix_term(term: str) -> bool:
 def is_compound_term(term: str) -> bool:
     """A flag ("--hard") or dotted name ("group.id"), emitted beside its parts for precision."""
     return term.startswith("-") or "." in term or "_" in term
+
+
+_RAW_TOKEN = re.compile(r"[^\W_][\w.\-]*", re.UNICODE)
+
+
+def name_terms(text: str) -> frozenset[str]:
+    """Terms of the words written like names: "DeepSeek", "vLLM", "EPFL", "V3", "Redis" mid-sentence.
+
+    Names mean the same in every language, so a note without a translation in the
+    asker's language must still contain them; ordinary words need not.
+    """
+    names: set[str] = set()
+    for match in _RAW_TOKEN.finditer(text):
+        token = match.group()
+        before = text[: match.start()].rstrip()
+        sentence_start = not before or before[-1] in ".!?¿¡:;。！？"
+        capitalised = token[0].isupper() and (not sentence_start or fold(token) not in stop_words())
+        if capitalised or any(ch.isupper() for ch in token[1:]) or any(ch.isdigit() for ch in token):
+            names.update(terms(token, prefixes=False))
+    return frozenset(names)

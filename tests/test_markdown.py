@@ -119,7 +119,7 @@ def test_hashtag_and_thematic_break_are_not_headings():
 
 
 # ---------------------------------------------------------------- code
-def test_fenced_and_indented_code_is_skipped_even_with_pipes_and_hashes():
+def test_fenced_code_is_a_code_passage_and_never_a_table_or_heading():
     body = (
         "Before.\n\n"
         "```bash\n# not a heading\n| a | b |\n|---|---|\n| 1 | 2 |\n```\n\n"
@@ -129,14 +129,22 @@ def test_fenced_and_indented_code_is_skipped_even_with_pipes_and_hashes():
         "After.\n"
     )
     parsed = parse_body(body)
-    assert [(p.kind, p.text) for p in parsed.passages] == [("paragraph", "Before."), ("paragraph", "After.")]
+    assert [(p.kind, p.text) for p in parsed.passages] == [
+        ("paragraph", "Before."),
+        ("code", "# not a heading\n| a | b |\n|---|---|\n| 1 | 2 |"),
+        ("code", "~~~\n# still code, the fence needs four tildes"),
+        ("code", "```\ninner fence\n```"),
+        ("paragraph", "After."),  # indented code is skipped: it is rarely a listing worth showing
+    ]
     assert parsed.table_shapes == ()
-    assert parsed.passages[1].line == body.split("\n").index("After.") + 1
+    assert parsed.passages[-1].line == body.split("\n").index("After.") + 1
 
 
-def test_fences_inside_list_items_are_skipped():
+def test_fences_inside_list_items_are_dedented_code():
     body = "1. Install:\n   ```bash\n   pip install x | tee log\n   ```\n   Then run it.\n2. Done\n"
-    assert texts(body) == ["Install:", "Then run it.", "Done"]
+    passages = parse_body(body).passages
+    assert [(p.kind, p.text) for p in passages] == [
+        ("item", "Install:"), ("code", "pip install x | tee log"), ("paragraph", "Then run it."), ("item", "Done")]
 
 
 def test_inline_code_text_is_kept_without_backticks():
