@@ -49,18 +49,23 @@ def default_data_dir() -> Path:
     return root / "notes-bot"
 
 
+# The engine owns its defaults; the config only overrides them, so tuning the
+# engine never leaves a stale copy of a number here.
+_ENGINE_DEFAULTS = EngineOptions()
+
+
 @dataclass(frozen=True)
 class NotesConfig:
     folders: tuple[Path, ...] = (BUNDLED_NOTES,)
     base_url: str | None = None
-    fallback_languages: tuple[str, ...] = ("en", "original")
-    max_note_bytes: int = 2_000_000
+    fallback_languages: tuple[str, ...] = _ENGINE_DEFAULTS.fallback_languages
+    max_note_bytes: int = _ENGINE_DEFAULTS.max_note_bytes
     watch: bool = False  # reserved: watching folders for changes comes in a later issue
 
 
 @dataclass(frozen=True)
 class AnswersConfig:
-    min_confidence: float = 0.35
+    min_confidence: float | None = None  # None: the engine's tuned default
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,15 @@ class Config:
     source: Path | None = None  # the file this was read from; None for built-in defaults
 
     def engine_options(self) -> EngineOptions:
-        return EngineOptions(
+        options = replace(
+            _ENGINE_DEFAULTS,
             fallback_languages=self.notes.fallback_languages,
             base_url=self.notes.base_url,
             max_note_bytes=self.notes.max_note_bytes,
-            min_confidence=self.answers.min_confidence,
         )
+        if self.answers.min_confidence is not None:
+            options = replace(options, min_confidence=self.answers.min_confidence)
+        return options
 
 
 # --------------------------------------------------------------------------- loading
@@ -313,8 +321,9 @@ class _Reader:
     def answers(self, raw: Any, key: str) -> AnswersConfig:
         sec = self.section(raw, key, AnswersConfig)
         default = AnswersConfig()
+        value = sec.get("min_confidence", default.min_confidence)
         return AnswersConfig(
-            min_confidence=self.number(sec.get("min_confidence", default.min_confidence), f"{key}.min_confidence", 0.0, 1.0),
+            min_confidence=None if value is None else self.number(value, f"{key}.min_confidence", 0.0, 1.0),
         )
 
     def cooldown(self, raw: Any, key: str) -> CooldownConfig:

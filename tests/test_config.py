@@ -31,6 +31,7 @@ def test_defaults_without_a_file_use_the_bundled_notes(monkeypatch, tmp_path):
 def test_repo_config_yaml_is_valid_and_complete():
     config = load_config(REPO / "config.yaml")
     assert config.notes.folders == (BUNDLED_NOTES,)
+    assert config.engine_options() == EngineOptions()  # the engine's own defaults, not copies
     # The shipped file documents every key with its default value.
     defaults = Config()
     assert config.answers == defaults.answers
