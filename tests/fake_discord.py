@@ -87,7 +87,7 @@ default ``"alice"``; ``channel`` is a channel name, id or dict, default the firs
 
 Interaction records (``FakeInteraction``)
 -----------------------------------------
-``.id .token .type .payload .callbacks .original .followups .rejected`` and derived
+``.id .token .type .payload .callbacks .original .followups .edits`` (PATCHes of @original) ``.rejected`` and derived
 ``.response_type`` (4 message, 5 deferred, 8 autocomplete, ...), ``.deferred``, ``.ephemeral``,
 ``.choices``, ``.messages`` (original then followups, as ``BotMessage``), ``.content`` (content of the
 last message), ``.is_complete()``.  ``await fake.wait_interaction_response(inter, timeout=5, allow_rejected=False)``
@@ -492,6 +492,7 @@ class FakeInteraction:
     callbacks: list = field(default_factory=list)  # POST .../callback bodies ({"type", "data"})
     original: Optional[BotMessage] = None
     followups: list = field(default_factory=list)  # BotMessage
+    edits: list = field(default_factory=list)  # PATCH bodies sent to .../messages/@original
     rejected: list = field(default_factory=list)  # RecordedRequest answered 4xx
 
     @property
@@ -541,8 +542,7 @@ class FakeInteraction:
         if self.response_type == CB_DEFERRED_MESSAGE:
             return bool(self.followups) or (self.original is not None and not self.original.loading)
         if self.response_type == CB_DEFERRED_UPDATE:
-            return bool(self.followups) or bool(self.callbacks[1:]) or any(
-                m.edits for m in self.messages)
+            return bool(self.followups or self.edits)
         return True
 
     def __repr__(self) -> str:
@@ -1973,9 +1973,15 @@ class FakeDiscord:
 
     def _webhook_message(self, inter: FakeInteraction, message_id: str) -> BotMessage:
         if message_id == "@original":
-            if inter.original is None:
-                raise _unknown("Message", 10008)
-            return inter.original
+            if inter.original is not None:
+                return inter.original
+            # after a deferred update / update, a component interaction's original is the clicked message
+            clicked = inter.payload.get("message")
+            if clicked and inter.response_type in (CB_DEFERRED_UPDATE, CB_UPDATE):
+                bot_msg = self._bot_message(int(clicked["id"]))
+                if bot_msg is not None:
+                    return bot_msg
+            raise _unknown("Message", 10008)
         for bm in inter.followups:
             if str(bm.id) == message_id:
                 return bm
@@ -2001,6 +2007,8 @@ class FakeDiscord:
             bot_msg.message["flags"] &= ~LOADING
             if was_loading:
                 bot_msg.pings = compute_pings((rec.json or {}).get("content"), (rec.json or {}).get("allowed_mentions"))
+            if message_id == "@original":
+                inter.edits.append(copy.deepcopy(rec.json or {}))
         except _ApiError as err:
             raise self._reject(inter, rec, err)
         if not bot_msg.ephemeral:

@@ -25,6 +25,7 @@ from tests.fake_discord import (  # noqa: F401  (error_log / network_guard are a
     InteractionRejected,
     Perm,
     error_log,
+    fake_discord,
     network_guard,
     network_guard_violations,
 )
@@ -37,6 +38,11 @@ class Helpful(discord.ui.View):
     @discord.ui.button(label="Helpful", custom_id="helpful")
     async def helpful(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.send_message(f"thanks {interaction.user.name}", ephemeral=True)
+
+    @discord.ui.button(label="Close", custom_id="close")
+    async def close(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()  # deferred update of the clicked message
+        await interaction.edit_original_response(content="closed", view=None)
 
 
 def make_bot(*, message_content: bool = True) -> commands.Bot:
@@ -130,6 +136,19 @@ async def test_login_ready_and_guild_available():
                     assert r.headers["Content-Type"] == "application/json"
         assert bot.is_closed()
         fake.assert_clean()
+
+
+async def test_fixture_patches_discord_py(fake_discord):
+    assert discord.http.Route.BASE == fake_discord.api_base
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == fake_discord.gateway_url
+    with fake_discord.patched_discord():
+        pass
+    assert discord.http.Route.BASE == fake_discord.api_base  # nested use restores the outer value
+
+
+def test_discord_py_is_not_left_patched():
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
 
 
 async def test_bad_token_is_a_login_failure():
@@ -240,6 +259,9 @@ async def test_first_followup_keeps_the_ephemeral_defer_and_buttons_work():
             assert second.kind == "followup" and not second.ephemeral and second.components
             click = await fake.send_component(second, "helpful", user="manager")
             assert (await fake.wait_interaction_response(click)).content == "thanks manager"
+            close = await fake.send_component(second, "close")
+            await fake.wait_interaction_response(close)
+            assert close.response_type == 6 and second.content == "closed" and second.components == []
         assert inter.payload["data"]["options"][1] == {"type": 5, "name": "private", "value": True}
         fake.assert_clean()
 
