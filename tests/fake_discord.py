@@ -113,7 +113,7 @@ Bot output records
   (lower-case names, 1-100 char descriptions, valid locale keys such as "es-ES" not "es", required options first,
   <= 25 options/choices) and answered 400/50035 otherwise.
 * ``fake.identifies`` (IDENTIFY payloads), ``fake.intents`` (``discord.Intents`` of the last IDENTIFY),
-  ``fake.presence_updates``, ``fake.gateway_connections``.
+  ``fake.presence_updates``, ``fake.gateway_connections``, ``fake.resumes`` (RESUMEs answered RESUMED).
 * ``fake.requests`` (every REST call, ``RecordedRequest``), ``fake.unhandled`` (routes the fake does not
   know, answered 404), ``fake.rejected`` (4xx answers), ``fake.assert_clean()`` raises if either is non-empty.
 * ``fake.inject_error(method, path_regex, *, status=403, code=50013, message="Missing Permissions", times=1)``
@@ -700,6 +700,7 @@ class FakeDiscord:
         self.identifies: list[dict] = []
         self.presence_updates: list[dict] = []
         self.gateway_connections = 0
+        self.resumes = 0
         self.command_syncs: list[CommandSync] = []
         self._commands: dict[Optional[int], list[dict]] = {}
         self.interactions: dict[int, FakeInteraction] = {}
@@ -712,6 +713,7 @@ class FakeDiscord:
 
         # server
         self._sessions: list[_Session] = []
+        self._identified: dict[str, _Session] = {}  # session id -> session, for RESUME after a disconnect
         self._runner: Optional[web.AppRunner] = None
         self.port: Optional[int] = None
         self._changed: Optional[asyncio.Event] = None
@@ -1146,6 +1148,7 @@ class FakeDiscord:
             await session.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         session.identify, session.intents = data, intents
+        self._identified[session.session_id] = session
         app_flags = 0
         for allowed, flag in ((Intent.GUILD_PRESENCES, 1 << 13), (Intent.GUILD_MEMBERS, 1 << 15),
                               (Intent.MESSAGE_CONTENT, 1 << 19)):
@@ -1174,9 +1177,13 @@ class FakeDiscord:
         return payload
 
     async def _resume(self, session: _Session, data: dict) -> None:
-        if data.get("token") == self.token and any(s.session_id == data.get("session_id") for s in self._sessions):
-            session.session_id, session.ready = data["session_id"], True
-            session.intents = next(s.intents for s in self._sessions if s.session_id == data["session_id"])
+        old = self._identified.get(data.get("session_id"))
+        if data.get("token") == self.token and old is not None:
+            session.session_id, session.identify, session.intents = old.session_id, old.identify, old.intents
+            session.seq = max(old.seq, int(data.get("seq") or 0))
+            self._identified[session.session_id] = session
+            self.resumes += 1
+            session.ready = True
             await session.send(0, {"_trace": ["fake-discord"]}, "RESUMED")
         else:
             await session.send(9, False)

@@ -167,6 +167,18 @@ async def test_disallowed_privileged_intent_is_rejected_by_the_gateway():
                 pass
 
 
+async def test_gateway_disconnect_is_resumed():
+    async with FakeDiscord() as fake:
+        bot = make_bot()
+        async with fake.running(bot):
+            await sync_guild(bot, fake)
+            await fake.disconnect_sessions(code=4000)
+            await fake.wait_for(lambda: fake.resumes == 1, what="a RESUME")
+            inter = await fake.send_slash_command("ping")
+            assert (await fake.wait_interaction_response(inter)).content == "pong"
+        assert fake.gateway_connections == 2 and len(fake.identifies) == 1
+
+
 # ------------------------------------------------------------------------------------------ commands
 
 
