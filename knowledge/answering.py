@@ -10,12 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .index import Index
 from .model import Answer, Note, NoteGroup, Passage, Source
 from .search import SearchResult
 from .text import fold, terms
 
-MAX_ANSWER_CHARS = 450
+MAX_ANSWER_CHARS = 500
+MAX_CODE_SNIPPET = 300
+MIN_PIECE_CHARS = 40
+FOLLOW_SHARE = 0.4
+RUNNER_UP_SHARE = 0.85  # a following block this close to the best match's score is part of the answer
+NEIGHBOUR_SHARE = 0.3
+NAME_BOOST = 1.5
+LOCAL_SHARE = 0.6  # the asker's translation answers from its own best match when it is this close
 SHORT_PASSAGE_CHARS = 80
 CODE_LINES = 3
 SUGGESTIONS = 3
@@ -53,8 +62,8 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
     found_note = index.note_of(best.passage)
     found_passage = index.passage(best.passage)
     note = pick_translation(group, language, options.fallback_languages, found_note)
-    passage = found_passage if note is found_note else align(found_passage, note, question)
-    text = answer_text(note, passage, question)
+    passage = choose_passage(index, result, note, best.passage, question)
+    text = answer_text(note, passage, question, _note_scores(index, result, note))
     return Answer(
         question=question,
         language=language,
@@ -76,6 +85,34 @@ def pick_translation(group: NoteGroup, language: str, fallbacks: tuple[str, ...]
     return found
 
 
+def choose_passage(index: Index, result: SearchResult, note: Note, found: int, question: str) -> Passage:
+    """The passage of `note` to answer from: its own best match (a passage scores a little for
+    matching neighbours, since a fact often spans two blocks) when it is nearly as good as the
+    best match anywhere, else the passage aligned with that best match."""
+    found_passage = index.passage(found)
+    if result.scores is None or not note.passages:
+        return found_passage if index.note_of(found) is note else align(found_passage, note, question)
+    ids = index.passage_range(note)
+    own = result.scores[ids.start : ids.stop].astype(np.float64)
+    if result.name_scores is not None:
+        # Inside a note, the block about the named thing ("DeepSeek") is the answer, more than
+        # one that shares other words of the question.
+        own += (NAME_BOOST - 1.0) * result.name_scores[ids.start : ids.stop]
+    smoothed = own.copy()
+    smoothed[:-1] += NEIGHBOUR_SHARE * own[1:]  # the answer reads on into the next block
+    local = int(np.argmax(smoothed))
+    if index.note_of(found) is note or own[local] >= LOCAL_SHARE * float(result.scores[found]):
+        return note.passages[local]
+    return align(found_passage, note, question)
+
+
+def _note_scores(index: Index, result: SearchResult, note: Note) -> list[float] | None:
+    if result.scores is None:
+        return None
+    ids = index.passage_range(note)
+    return result.scores[ids.start : ids.stop].tolist()
+
+
 def source_of(note: Note, base_url: str | None) -> Source:
     url = None
     if base_url:
@@ -94,9 +131,6 @@ def align(source: Passage, target: Note, question: str) -> Passage:
     """The passage of `target` that says what `source` says in another language."""
     if not target.passages:
         return source
-    same_place = [p for p in target.passages if p.position == source.position and p.kind == source.kind]
-    if same_place:
-        return same_place[0]
     src_anchors = _anchors(source.text)
     asked = set(terms(question, prefixes=False))
 
@@ -105,7 +139,8 @@ def align(source: Passage, target: Note, question: str) -> Passage:
         shared = len(src_anchors & anchors) / (len(src_anchors | anchors) or 1)
         asked_hit = len(asked & set(terms(p.text, prefixes=False))) / (len(asked) or 1)
         distance = abs(p.position[0] - source.position[0]) + 0.2 * abs(p.position[1] - source.position[1])
-        return shared + 0.5 * asked_hit + (0.3 if p.kind == source.kind else 0.0) - 0.05 * distance
+        same_place = p.position == source.position and p.kind == source.kind
+        return shared + 0.5 * asked_hit + (0.3 if p.kind == source.kind else 0.0) + (0.8 if same_place else 0.0) - 0.05 * distance
 
     return max(target.passages, key=closeness)
 
@@ -122,16 +157,70 @@ def _yes_no_cell(cell: str) -> bool:
     return head in _YES or head in _NO
 
 
-def answer_text(note: Note, passage: Passage, question: str) -> str:
+def answer_text(note: Note, passage: Passage, question: str, scores: list[float] | None = None) -> str:
+    """The passage, read on into the blocks after it while they still match the question (or
+    while it only announces them: a heading, a short item, a line ending in ":")."""
+    start = note.passages.index(passage) if passage in note.passages else -1
+    pieces = [_passage_text(note, passage, question, MAX_ANSWER_CHARS)]
+    budget = MAX_ANSWER_CHARS - len(pieces[0])
+    announces = _announces(passage)
+    following = note.passages[start + 1 :] if start >= 0 else ()
+    used = {start}
+    for offset, nxt in enumerate(following, start=start + 1):
+        if nxt.kind == "heading" or budget < MIN_PIECE_CHARS:
+            break
+        relevant = scores is not None and scores[start] > 0 and scores[offset] >= FOLLOW_SHARE * scores[start]
+        if not (announces or relevant):
+            break
+        piece = _passage_text(note, nxt, question, budget if announces else MAX_ANSWER_CHARS)
+        if len(piece) > budget:
+            break
+        pieces.append(piece)
+        used.add(offset)
+        budget -= len(piece)
+        announces = _announces(nxt)
+    second = _runner_up(scores, start, used)
+    if second is not None and budget >= MIN_PIECE_CHARS:
+        # Two blocks match almost equally: the fact may be in either, so show both (briefly).
+        piece = _passage_text(note, note.passages[second], question, budget - 2)
+        if len(piece) <= budget - 2:
+            pieces.append("… " + piece if not piece.startswith("```") else piece)
+    return _join(pieces, heading=passage.kind == "heading")
+
+
+def _runner_up(scores: list[float] | None, start: int, used: set[int]) -> int | None:
+    if scores is None or start < 0 or scores[start] <= 0:
+        return None
+    others = [i for i in range(len(scores)) if i not in used]
+    if not others:
+        return None
+    best = max(others, key=lambda i: scores[i])
+    return best if scores[best] >= RUNNER_UP_SHARE * scores[start] else None
+
+
+def _announces(passage: Passage) -> bool:
+    text = passage.text.rstrip()
+    return passage.kind == "heading" or len(text) < SHORT_PASSAGE_CHARS or text.endswith((":", "："))
+
+
+def _passage_text(note: Note, passage: Passage, question: str, limit: int) -> str:
     if passage.kind == "code":
-        return _code_lines(note, passage, question)
+        return _code_lines(passage, question)
     if passage.kind == "row" and passage.cells:
         return _row_text(passage, question)
-    if passage.kind == "heading" or len(passage.text) < SHORT_PASSAGE_CHARS or passage.text.rstrip().endswith(
-        (":", "：")
-    ):
-        return _with_neighbours(note, passage, question)
-    return _best_sentences(passage.text, question)
+    return _best_sentences(passage.text, question, limit)
+
+
+def _join(pieces: list[str], heading: bool) -> str:
+    out = ""
+    for i, piece in enumerate(pieces):
+        if i == 0:
+            out = piece
+        elif piece.startswith("```") or out.endswith("```"):
+            out += "\n" + piece
+        else:
+            out += ("\n" if heading and i == 1 else " ") + piece
+    return out.strip()
 
 
 def _row_text(passage: Passage, question: str) -> str:
@@ -151,46 +240,22 @@ def _row_text(passage: Passage, question: str) -> str:
     return _trim(f"{cells[0]} — " + " — ".join(parts) if parts else cells[0])
 
 
-def _code_lines(note: Note, passage: Passage, question: str, context: str = "") -> str:
-    """A code block never answers alone: its lines that match the question, after the text that leads to it."""
+def _code_lines(passage: Passage, question: str) -> str:
+    """A code block never answers alone: it shows the few lines that match the question."""
     lines = [line for line in passage.text.splitlines() if line.strip()]
     if not lines:
-        return context
+        return ""
     asked = set(terms(question))
     scores = [len(asked & set(terms(line))) for line in lines]
     best = max(range(len(lines)), key=lambda i: (scores[i], -i)) if any(scores) else 0
-    start, end = best, min(len(lines), best + CODE_LINES)  # a comment names what the next lines do
-    snippet = "\n".join(line.rstrip() for line in lines[start:end])[:MAX_ANSWER_CHARS]
-    if not context:
-        index = note.passages.index(passage) if passage in note.passages else -1
-        before = note.passages[index - 1] if index > 0 else None
-        if before is not None and before.kind != "code" and before.section == passage.section:
-            context = _trim(before.text, MAX_ANSWER_CHARS // 2)
-    return (context + "\n" if context else "") + f"```\n{snippet}\n```"
+    snippet = "\n".join(line.rstrip() for line in lines[best : best + CODE_LINES])  # a comment names what follows
+    return f"```\n{snippet[:MAX_CODE_SNIPPET]}\n```"
 
 
-def _with_neighbours(note: Note, passage: Passage, question: str) -> str:
-    """A heading, a short item or a "…:" line says little alone: add what follows it in the same section."""
-    pieces = [passage.text]
-    start = note.passages.index(passage) if passage in note.passages else -1
-    for following in note.passages[start + 1 :] if start >= 0 else ():
-        if following.kind == "heading" or (following.section[:1] != passage.section[:1] and passage.kind != "heading"):
-            break
-        if following.kind == "code":
-            return _code_lines(note, following, question, context=_trim(" ".join(pieces), MAX_ANSWER_CHARS // 2))
-        text = following.text if following.kind != "row" else " — ".join(following.cells)
-        if sum(len(p) for p in pieces) + len(text) > MAX_ANSWER_CHARS:
-            if len(pieces) == 1:
-                pieces.append(_trim(text, MAX_ANSWER_CHARS - len(pieces[0])))
-            break
-        pieces.append(text)
-    joiner = "\n" if passage.kind == "heading" else " "
-    return _trim(joiner.join(pieces))
-
-
-def _best_sentences(text: str, question: str) -> str:
+def _best_sentences(text: str, question: str, limit: int = 0) -> str:
     """The sentence that matches the question best, widened with its neighbours up to the limit."""
-    if len(text) <= MAX_ANSWER_CHARS:
+    limit = limit or MAX_ANSWER_CHARS
+    if len(text) <= limit:
         return text
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     asked = set(terms(question))
@@ -200,18 +265,18 @@ def _best_sentences(text: str, question: str) -> str:
     length = len(sentences[best])
     while True:
         grew = False
-        if hi + 1 < len(sentences) and length + len(sentences[hi + 1]) + 1 <= MAX_ANSWER_CHARS:
+        if hi + 1 < len(sentences) and length + len(sentences[hi + 1]) + 1 <= limit:
             hi += 1
             length += len(sentences[hi]) + 1
             grew = True
-        if lo > 0 and length + len(sentences[lo - 1]) + 1 <= MAX_ANSWER_CHARS:
+        if lo > 0 and length + len(sentences[lo - 1]) + 1 <= limit:
             lo -= 1
             length += len(sentences[lo]) + 1
             grew = True
         if not grew:
             break
     joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[best][:3]) else " "
-    return _trim(joiner.join(s.strip() for s in sentences[lo : hi + 1]))
+    return _trim(joiner.join(s.strip() for s in sentences[lo : hi + 1]), limit)
 
 
 def _trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:

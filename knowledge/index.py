@@ -19,7 +19,6 @@ from .text import terms
 K1 = 1.2
 B = 0.5  # passages are short and similar in length: mild length normalisation
 SECTION_WEIGHT = 0.4
-ROW_KEY_WEIGHT = 1.0
 HEADER_WEIGHT = 0.3
 CODE_WEIGHT = 0.5  # code finds its note (a script may be all a note has) but counts less than prose  # heading terms count a little towards every passage below them
 
@@ -43,8 +42,11 @@ class Index:
     passage_local: np.ndarray  # passage id → index in note.passages
     postings: dict[str, Postings]
     title_postings: dict[str, np.ndarray]  # term → note ids whose title has it
+    key_postings: dict[str, np.ndarray]  # term → ids of table rows whose first cell (the row's subject) has it
     vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
     sorted_words: tuple[str, ...] = ()  # the same words, sorted: completes a word cut short
+    note_first_passage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    note_ids: dict[str, int] = field(default_factory=dict)  # note path → note id
     languages: frozenset[str] = frozenset()
 
     @property
@@ -53,6 +55,11 @@ class Index:
 
     def passage(self, pid: int) -> Passage:
         return self.notes[int(self.passage_note[pid])].passages[int(self.passage_local[pid])]
+
+    def passage_range(self, note: Note) -> range:
+        """Passage ids of one note (they are consecutive)."""
+        first = int(self.note_first_passage[self.note_ids[note.path]])
+        return range(first, first + len(note.passages))
 
     def note_of(self, pid: int) -> Note:
         return self.notes[int(self.passage_note[pid])]
@@ -92,12 +99,12 @@ class Index:
 def passage_terms(note: Note, passage: Passage) -> dict[str, float]:
     """Weighted term frequencies of one passage: its own words, plus a share of its headings'.
 
-    A table row counts its cells, its first cell (what the row is about) twice, and the
-    header only a little, since every row of the table repeats it.
+    A table row counts its cells, and its header only a little, since every row of the
+    table repeats it (the row's subject, its first cell, is boosted at search time).
     """
     freq: dict[str, float] = defaultdict(float)
     if passage.kind == "row" and passage.cells:
-        parts = [(cell, 1.0) for cell in passage.cells] + [(passage.cells[0], ROW_KEY_WEIGHT)]
+        parts = [(cell, 1.0) for cell in passage.cells]
         parts += [(label, HEADER_WEIGHT) for label in passage.header]
     else:
         parts = [(passage.text, CODE_WEIGHT if passage.kind == "code" else 1.0)]
@@ -118,6 +125,7 @@ def build_index(groups: tuple[NoteGroup, ...]) -> Index:
     passage_note: list[int] = []
     passage_local: list[int] = []
     title_raw: dict[str, list[int]] = defaultdict(list)
+    key_raw: dict[str, list[int]] = defaultdict(list)
     for nid, note in enumerate(notes):
         for term in set(terms(note.title)):
             title_raw[term].append(nid)
@@ -126,6 +134,9 @@ def build_index(groups: tuple[NoteGroup, ...]) -> Index:
             passage_note.append(nid)
             passage_local.append(local)
             freq = passage_terms(note, passage)
+            if passage.kind == "row" and passage.cells:
+                for term in set(terms(passage.cells[0])):
+                    key_raw[term].append(pid)
             lengths.append(sum(freq.values()))
             for term, tf in freq.items():
                 ids, tfs = raw[term]
@@ -151,7 +162,11 @@ def build_index(groups: tuple[NoteGroup, ...]) -> Index:
         passage_local=np.asarray(passage_local, dtype=np.int32),
         postings=postings,
         title_postings={t: np.asarray(ids, dtype=np.int32) for t, ids in title_raw.items()},
+        key_postings={t: np.asarray(ids, dtype=np.int32) for t, ids in key_raw.items()},
         vocabulary=dict(vocabulary),
         sorted_words=tuple(sorted(w for words in vocabulary.values() for w in words)),
         languages=frozenset(note.lang for note in notes),
+        note_first_passage=np.cumsum([0] + [len(n.passages) for n in notes[:-1]], dtype=np.int64).astype(np.int32)
+        if notes else np.zeros(0, dtype=np.int32),
+        note_ids={note.path: nid for nid, note in enumerate(notes)},
     )

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -21,11 +21,14 @@ from .index import Index
 from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 TITLE_WEIGHT = 1.2
+ROW_KEY_WEIGHT = 0.5
+
 IDF_POWER = 1.6  # rare words (names, flags) outweigh several common ones
 PREFIX_FACTOR = 0.35
 TYPO_CUTOFF = 75.0
 CANDIDATE_PASSAGES = 300
 RERANKED_GROUPS = 20
+
 COVERAGE_POWER = 1.0
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
 
@@ -53,6 +56,8 @@ class SearchResult:
     units: tuple[QueryUnit, ...]
     hits: tuple[GroupHit, ...]  # best first
     confidence: float
+    scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # every passage's score
+    name_scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # the part names gave
 
     @property
     def best(self) -> GroupHit | None:
@@ -126,13 +131,20 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
         return SearchResult(units, (), 0.0)
     scores = np.zeros(n, dtype=np.float32)
     title_scores = np.zeros(len(index.notes), dtype=np.float32)
+    name_scores = np.zeros(n, dtype=np.float32) if any(unit.name for unit in units) else None
     for unit in units:
         for term, factor in unit.alternatives:
             posting = index.postings[term]
-            scores[posting.passages] += (index.idf(term) ** IDF_POWER * factor) * posting.weights
+            gain = (index.idf(term) ** IDF_POWER * factor) * posting.weights
+            scores[posting.passages] += gain
+            if unit.name and name_scores is not None:
+                name_scores[posting.passages] += gain
             title_ids = index.title_postings.get(term)
             if title_ids is not None:
                 title_scores[title_ids] += index.title_idf(term) ** IDF_POWER * factor
+            key_ids = index.key_postings.get(term)
+            if key_ids is not None:  # the question names what this table row is about
+                scores[key_ids] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
     if title_scores.any():
         scores += TITLE_WEIGHT * title_scores[index.passage_note]
     top = _top(scores, CANDIDATE_PASSAGES)
@@ -152,7 +164,7 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
         for (g, (score, pid)), cov in zip(ranked, coverage)
     ]
     hits.sort(key=lambda hit: -hit.score)
-    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.idf("\0") ** IDF_POWER))
+    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.idf("\0") ** IDF_POWER), scores, name_scores)
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
