@@ -1,0 +1,1 @@
+"""Benchmarks of the knowledge engine against peer search engines (not part of the test suite)."""
