@@ -139,12 +139,12 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
             scores[posting.passages] += gain
             if unit.name and name_scores is not None:
                 name_scores[posting.passages] += gain
-            title_ids = index.title_postings.get(term)
-            if title_ids is not None:
-                title_scores[title_ids] += index.title_idf(term) ** IDF_POWER * factor
-            key_ids = index.key_postings.get(term)
-            if key_ids is not None:  # the question names what this table row is about
-                scores[key_ids] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
+            titled = index.title_postings.get(term)
+            if titled is not None:
+                title_scores[titled.passages] += index.title_idf(term) ** IDF_POWER * factor
+            keyed = index.key_postings.get(term)
+            if keyed is not None:  # the question names what this table row is about
+                scores[keyed.passages] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
     if title_scores.any():
         scores += TITLE_WEIGHT * title_scores[index.passage_note]
     top = _top(scores, CANDIDATE_PASSAGES)
@@ -196,9 +196,9 @@ def _coverage(
                 continue
             groups = index.note_group[index.passage_note[posting.passages]]
             present = np.isin(group_ids, groups)
-            title_ids = index.title_postings.get(term)
-            if title_ids is not None:
-                present |= np.isin(group_ids, index.note_group[title_ids])
+            titled = index.title_postings.get(term)
+            if titled is not None:
+                present |= np.isin(group_ids, index.note_group[titled.passages])
             credit = min(1.0, factor * 1.6) if term.startswith(PREFIX_MARK) else factor
             best = np.maximum(best, np.where(present, credit, 0.0))
         weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)

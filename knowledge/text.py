@@ -39,7 +39,6 @@ _TOKEN = re.compile(
     rf"|(?P<word>[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*)"
 )
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
-_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat and tatweel
 # Chinese and Japanese function characters: a bigram containing one carries no topic.
 _CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请嗎麼這個們為甚應")
 
@@ -51,17 +50,27 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(word) for words in lists.values() for word in words.split())
 
 
+def _accent_table() -> dict[int, str | None]:
+    """Latin letters with accents → without; lone accents and Arabic harakat → removed."""
+    table: dict[int, str | None] = {}
+    for code in range(0x00C0, 0x0250):
+        base = unicodedata.normalize("NFD", chr(code))
+        stripped = "".join(ch for ch in base if not unicodedata.combining(ch))
+        if stripped != chr(code) and stripped:
+            table[code] = stripped
+    for code in [*range(0x0300, 0x0370), *range(0x064B, 0x0660), 0x0670, 0x0640]:
+        table[code] = None
+    return table
+
+
+_FOLD_TABLE = _accent_table()
+
+
 def fold(text: str) -> str:
     """Case-fold and remove Latin accents; leaves CJK, kana voicing marks and other scripts intact."""
-    text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
-        return text
-    out = []
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch) and out and out[-1] < "\u0250":
-            continue  # an accent on a Latin letter
-        out.append(ch)
-    return _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", "".join(out)))
+        return text.lower()
+    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD_TABLE)
 
 
 def _stem(word: str) -> str:
@@ -71,39 +80,46 @@ def _stem(word: str) -> str:
     return word
 
 
-def _cjk_terms(run: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _cjk_terms(run: str) -> tuple[str, ...]:
     if len(run) == 1:
-        return [] if run in _CJK_STOP_CHARS or _HIRAGANA.match(run) else [run]
-    terms = []
+        return () if run in _CJK_STOP_CHARS or _HIRAGANA.match(run) else (run,)
+    out = []
     for i in range(len(run) - 1):
         pair = run[i : i + 2]
         if pair[0] in _CJK_STOP_CHARS or pair[1] in _CJK_STOP_CHARS:
             continue
         if _HIRAGANA.match(pair[0]) and _HIRAGANA.match(pair[1]):
             continue  # two kana are grammar (particles, endings), not topic
-        terms.append(pair)
-    return terms
+        out.append(pair)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 18)
+def _token_terms(kind: str, token: str, prefixes: bool) -> tuple[str, ...]:
+    """Terms of one token (cached: the same words recur across every note)."""
+    stops = stop_words()
+    if kind == "flag":
+        return (token, *_word_terms(token.lstrip("-"), stops, prefixes))
+    if any(sep in token for sep in "._"):
+        out = [token]  # keep "group.id" / "is_available" whole as well as its parts
+        for part in re.split(r"[._'’]", token):
+            out.extend(_word_terms(part, stops, prefixes))
+        return tuple(out)
+    return tuple(_word_terms(token.replace("’", "'").split("'")[-1], stops, prefixes))
 
 
 def terms(text: str, prefixes: bool = True) -> list[str]:
     """Search terms of a text, in order, stop words removed (duplicates kept: they are term frequency)."""
-    stops = stop_words()
     out: list[str] = []
-    for match in _TOKEN.finditer(fold(text)):
-        kind = match.lastgroup
-        token = match.group()
-        if kind == "cjk":
-            out.extend(_cjk_terms(token))
-        elif kind == "flag":
-            out.append(token)
-            out.extend(_word_terms(token.lstrip("-"), stops, prefixes))
+    extend = out.extend
+    for cjk, flag, word in _TOKEN.findall(fold(text)):
+        if word:
+            extend(_token_terms("word", word, prefixes))
+        elif cjk:
+            extend(_cjk_terms(cjk))
         else:
-            if any(sep in token for sep in "._"):
-                out.append(token)  # keep "group.id" / "is_available" whole as well as its parts
-                for part in re.split(r"[._'’]", token):
-                    out.extend(_word_terms(part, stops, prefixes))
-            else:
-                out.extend(_word_terms(token.replace("’", "'").split("'")[-1], stops, prefixes))
+            extend(_token_terms("flag", flag, prefixes))
     return out
 
 
