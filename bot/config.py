@@ -112,12 +112,15 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: Path | None = None  # the file this was read from; None for built-in defaults
 
-    def engine_options(self) -> EngineOptions:
+    def engine_options(self, cached: bool = False) -> EngineOptions:
+        """Engine options from this config; `cached` keeps the parsed notes in data_dir/index
+        between builds (the bot's starts and reloads; the command line builds afresh)."""
         options = replace(
             _ENGINE_DEFAULTS,
             fallback_languages=self.notes.fallback_languages,
             base_url=self.notes.base_url,
             max_note_bytes=self.notes.max_note_bytes,
+            cache_dir=self.discord.data_dir / "index" if cached else None,
         )
         if self.answers.min_confidence is not None:
             options = replace(options, min_confidence=self.answers.min_confidence)

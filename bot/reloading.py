@@ -104,7 +104,7 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
         started = time.perf_counter()
         try:
             # Building reads and indexes every note: never on the event loop.
-            new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options())
+            new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options(cached=True))
         except Exception as exc:  # any failure keeps the old index answering
             _log.warning("Reload failed; keeping the previous notes", exc_info=True)
             return ReloadReport(

@@ -83,7 +83,7 @@ def run_bot(config: Config, **bot_options: Any) -> int:
 
     _log.info("Loading notes from %s", ", ".join(map(str, config.notes.folders)))
     try:
-        engine = Engine.build(config.notes.folders, config.engine_options())
+        engine = Engine.build(config.notes.folders, config.engine_options(cached=True))
     except Exception as exc:
         _log.debug("Loading the notes failed", exc_info=True)
         fail(f"could not load the notes: {exc}")

@@ -5,6 +5,7 @@ passage) → `answering.compose` (pick the asker's translation, build the text).
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,11 +15,16 @@ from typing import Sequence
 from .answering import AnswerOptions, compose
 from .detect import detect_language
 from .grouping import group_translations
-from .index import Index, build_index
+from .index import Index, NoteTerms, assemble_index, tokenize_notes
 from .model import Answer, LoadProblem, Note, NoteGroup
 from .notes import load_notes
 from .search import search
+from .store import Cache, load_cache, save_cache
+from .store import empty as empty_cache
 from .suggest import Choices, suggest
+
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class EngineOptions:
     max_note_bytes: int = 2_000_000
     min_confidence: float = 0.13
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
+    cache_dir: Path | None = None  # where the parsed, tokenized notes are kept between builds (None: nowhere)
 
     def answer_options(self) -> AnswerOptions:
         return AnswerOptions(self.fallback_languages, self.base_url, self.min_confidence)
@@ -49,10 +56,19 @@ class Engine:
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None) -> "Engine":
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
-        loaded = load_notes(folders, max_bytes=options.max_note_bytes)
-        index = build_index(group_translations(loaded.notes))
-        folders = tuple(Path(f) for f in folders)
-        return cls(index, loaded.problems, folders, options, Choices.from_index(index))
+        cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
+        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes)
+        groups = group_translations(loaded.notes)
+        notes = tuple(note for group in groups for note in group.notes)
+        parts = tokenize_notes(notes, cache.terms, cache.vocabulary)
+        index = assemble_index(groups, notes, parts, cache.vocabulary)
+        if options.cache_dir and _changed(cache, notes, parts):
+            try:
+                save_cache(options.cache_dir, cache.vocabulary, notes, {n.path: p for n, p in zip(notes, parts)})
+            except OSError as error:  # a read-only state folder costs speed, never answers
+                _log.warning("Could not save the index cache in %s: %s", options.cache_dir, error)
+        detect_language("warm up")  # loads the language model now, not on the first question
+        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_index(index))
 
     @property
     def groups(self) -> tuple[NoteGroup, ...]:
@@ -85,6 +101,12 @@ class Engine:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "problems": len(self.problems),
         }
+
+
+def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:
+    if len(notes) != len(cache.terms):
+        return True
+    return any(cache.terms.get(note.path) is not part for note, part in zip(notes, parts))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")

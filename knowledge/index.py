@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import bisect
 import math
-from array import array
 from collections import Counter, defaultdict
 from functools import lru_cache
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 
@@ -45,17 +45,17 @@ class PostingTable:
     weights: np.ndarray | None = None  # float32, parallel to items
 
     def __contains__(self, term: object) -> bool:
-        return term in self.rows
+        row = self.rows.get(term)  # type: ignore[call-overload]
+        return row is not None and self.offsets[row + 1] > self.offsets[row]
 
     def __iter__(self):
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
+        """Terms with at least one posting (the vocabulary also keeps terms of deleted notes)."""
+        counts = np.diff(self.offsets)
+        return (term for term, row in self.rows.items() if counts[row])
 
     def get(self, term: str) -> Postings | None:
         row = self.rows.get(term)
-        if row is None:
+        if row is None or self.offsets[row + 1] == self.offsets[row]:
             return None
         lo, hi = int(self.offsets[row]), int(self.offsets[row + 1])
         return Postings(self.items[lo:hi], None if self.weights is None else self.weights[lo:hi])
@@ -174,62 +174,104 @@ def _repeated_terms(text: str) -> tuple[str, ...]:
     return tuple(terms(text))
 
 
-class _Pairs:
-    """(term id, item, weight) triples collected in flat arrays, terms interned once."""
+@dataclass(frozen=True)
+class NoteTerms:
+    """One note tokenized: every passage's (term id, frequency) pairs, its title's and its
+    row subjects' term ids. Ids point into a shared, append-only vocabulary, so a note that
+    did not change keeps its NoteTerms from one build (and one run) to the next."""
 
-    def __init__(self, vocabulary: dict[str, int]) -> None:
-        self.vocabulary = vocabulary
-        self.term_ids = array("i")
-        self.items = array("i")
-        self.weights = array("f")
-
-    def add(self, item: int, freq: dict[str, float] | set[str]) -> None:
-        intern = self.vocabulary.setdefault
-        vocabulary = self.vocabulary
-        self.term_ids.extend([intern(term, len(vocabulary)) for term in freq])
-        self.items.extend([item] * len(freq))
-        if isinstance(freq, dict):
-            self.weights.extend(freq.values())
-
-    def table(self, bm25_lengths: np.ndarray | None = None) -> PostingTable:
-        terms_of = list(self.vocabulary)
-        term_ids = np.frombuffer(self.term_ids, dtype=np.int32)
-        items = np.frombuffer(self.items, dtype=np.int32)
-        weights = None
-        if bm25_lengths is not None:
-            tf = np.frombuffer(self.weights, dtype=np.float32)
-            avg = float(bm25_lengths.mean()) if bm25_lengths.size else 1.0
-            norm = K1 * (1.0 - B + B * bm25_lengths[items] / max(avg, 1e-9))
-            weights = (tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
-        return PostingTable.from_pairs(terms_of, term_ids, items, weights)
+    content_hash: str
+    term_ids: np.ndarray  # int32, the passages' pairs one after the other
+    tfs: np.ndarray  # float32, parallel to term_ids
+    counts: np.ndarray  # int32 per passage: how many pairs it has
+    title_ids: np.ndarray  # int32
+    key_ids: np.ndarray  # int32, row subjects' terms one after the other
+    key_counts: np.ndarray  # int32 per passage (0 for passages that are not rows)
 
 
-def build_index(groups: tuple[NoteGroup, ...]) -> Index:
+def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
+    """Terms of a note, interned into `vocabulary` (new terms are appended)."""
+    intern = vocabulary.setdefault
+    term_ids: list[int] = []
+    tfs: list[float] = []
+    counts: list[int] = []
+    key_ids: list[int] = []
+    key_counts: list[int] = []
+    for passage in note.passages:
+        freq = passage_terms(note, passage)
+        term_ids.extend([intern(term, len(vocabulary)) for term in freq])
+        tfs.extend(freq.values())
+        counts.append(len(freq))
+        subject = set(terms(passage.cells[0])) if passage.kind == "row" and passage.cells else ()
+        key_ids.extend([intern(term, len(vocabulary)) for term in subject])
+        key_counts.append(len(subject))
+    title_ids = [intern(term, len(vocabulary)) for term in set(terms(note.title))]
+    return NoteTerms(
+        note.content_hash,
+        np.asarray(term_ids, dtype=np.int32),
+        np.asarray(tfs, dtype=np.float32),
+        np.asarray(counts, dtype=np.int32),
+        np.asarray(title_ids, dtype=np.int32),
+        np.asarray(key_ids, dtype=np.int32),
+        np.asarray(key_counts, dtype=np.int32),
+    )
+
+
+def build_index(
+    groups: tuple[NoteGroup, ...],
+    tokenized: Mapping[str, NoteTerms] | None = None,
+    vocabulary: dict[str, int] | None = None,
+) -> Index:
+    """Index the notes of `groups`. `tokenized` (path → NoteTerms over `vocabulary`) spares
+    tokenizing notes whose content hash did not change; `vocabulary` is extended in place."""
+    vocabulary = {} if vocabulary is None else vocabulary
     notes = tuple(note for group in groups for note in group.notes)
+    return assemble_index(groups, notes, tokenize_notes(notes, tokenized, vocabulary), vocabulary)
+
+
+def tokenize_notes(notes: tuple[Note, ...], tokenized: Mapping[str, NoteTerms] | None,
+                   vocabulary: dict[str, int]) -> list[NoteTerms]:
+    """Each note's NoteTerms: from `tokenized` when its content hash matches, else freshly made."""
+    parts: list[NoteTerms] = []
+    for note in notes:
+        cached = tokenized.get(note.path) if tokenized else None
+        parts.append(cached if cached is not None and cached.content_hash == note.content_hash
+                     else tokenize_note(note, vocabulary))
+    return parts
+
+
+def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts: list[NoteTerms],
+                   vocabulary: dict[str, int]) -> Index:
+    """Posting tables from tokenized notes: concatenation and one sort, no Python loop per term."""
+    terms_of = list(vocabulary)  # a copy: the live vocabulary may grow while this index serves
     note_group = np.fromiter(
         (g for g, group in enumerate(groups) for _ in group.notes), dtype=np.int32, count=len(notes)
     )
-    passage_count = sum(len(note.passages) for note in notes)
-    passage_note = np.repeat(np.arange(len(notes), dtype=np.int32), [len(n.passages) for n in notes])
-    passage_local = np.concatenate([np.arange(len(n.passages), dtype=np.int32) for n in notes]) if notes else \
-        np.zeros(0, dtype=np.int32)
-    lengths = np.zeros(passage_count, dtype=np.float32)
-    text_pairs, title_pairs, key_pairs = _Pairs({}), _Pairs({}), _Pairs({})
-    pid = 0
-    for nid, note in enumerate(notes):
-        title_pairs.add(nid, set(terms(note.title)))
-        for passage in note.passages:
-            freq = passage_terms(note, passage)
-            if passage.kind == "row" and passage.cells:
-                key_pairs.add(pid, set(terms(passage.cells[0])))
-            lengths[pid] = sum(freq.values())
-            text_pairs.add(pid, freq)
-            pid += 1
-    postings = text_pairs.table(lengths)
-    vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
+    sizes = np.asarray([len(n.passages) for n in notes], dtype=np.int64)
+    passage_note = np.repeat(np.arange(len(notes), dtype=np.int32), sizes)
+    first = np.zeros(len(notes), dtype=np.int64)
+    if len(notes) > 1:
+        np.cumsum(sizes[:-1], out=first[1:])
+    passage_local = (np.arange(passage_note.size, dtype=np.int64) - first[passage_note]).astype(np.int32)
+
+    def joined(field_name: str, dtype: type) -> np.ndarray:
+        arrays = [getattr(part, field_name) for part in parts]
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+    pids = np.repeat(np.arange(passage_note.size, dtype=np.int32), joined("counts", np.int64))
+    tfs = joined("tfs", np.float32)
+    lengths = np.bincount(pids, weights=tfs, minlength=passage_note.size).astype(np.float32)
+    avg = float(lengths.mean()) if lengths.size else 1.0
+    norm = K1 * (1.0 - B + B * lengths[pids] / max(avg, 1e-9))
+    weights = (tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
+    postings = PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, weights)
+    title_notes = np.repeat(np.arange(len(notes), dtype=np.int32), [p.title_ids.size for p in parts])
+    key_pids = np.repeat(np.arange(passage_note.size, dtype=np.int32), joined("key_counts", np.int64))
+
+    vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for term in postings:
         if len(term) >= 4 and term[0].isalpha() and term.isascii() and not term.startswith("~"):
-            vocabulary[(term[0], len(term))].append(term)
+            vocabulary_buckets[(term[0], len(term))].append(term)
     return Index(
         groups=groups,
         notes=notes,
@@ -237,12 +279,11 @@ def build_index(groups: tuple[NoteGroup, ...]) -> Index:
         passage_note=passage_note,
         passage_local=passage_local,
         postings=postings,
-        title_postings=title_pairs.table(),
-        key_postings=key_pairs.table(),
-        vocabulary=dict(vocabulary),
-        sorted_words=tuple(sorted(w for words in vocabulary.values() for w in words)),
+        title_postings=PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes),
+        key_postings=PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids),
+        vocabulary=dict(vocabulary_buckets),
+        sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
         languages=frozenset(note.lang for note in notes),
-        note_first_passage=np.cumsum([0] + [len(n.passages) for n in notes[:-1]], dtype=np.int64).astype(np.int32)
-        if notes else np.zeros(0, dtype=np.int32),
+        note_first_passage=first.astype(np.int32),
         note_ids={note.path: nid for nid, note in enumerate(notes)},
     )

@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -287,8 +287,13 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
             yield full, rel, via_link or linked
 
 
-def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_BYTES) -> LoadResult:
-    """Load every *.md / *.markdown under the folders (recursively, in sorted order)."""
+def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_BYTES,
+               known: Mapping[str, Note] | None = None) -> LoadResult:
+    """Load every *.md / *.markdown under the folders (recursively, in sorted order).
+
+    `known` maps paths to notes parsed before (a cache): a file whose bytes hash the same
+    is not parsed again.
+    """
     problems: list[LoadProblem] = []
     roots = tuple(os.path.realpath(os.fspath(f)) for f in folders if os.path.isdir(f))
     found: list[tuple[str, str, str, bool]] = []  # (path, rel_path, folder, via_link)
@@ -313,6 +318,10 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
             data = _read(abspath, max_bytes)
         except _Bad as bad:
             problems.append(LoadProblem(abspath, bad.message, bad.line))
+            continue
+        before = known.get(abspath) if known else None
+        if before is not None and before.rel_path == rel and before.content_hash == hashlib.sha256(data).hexdigest():
+            notes.append(before)
             continue
         result = parse_note(data, abspath, rel, os.path.basename(os.path.abspath(folder_s)))
         (problems if isinstance(result, LoadProblem) else notes).append(result)

@@ -1,0 +1,96 @@
+"""The persistent index cache: reused when notes did not change, refreshed when they did."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import knowledge.notes
+from knowledge.engine import Engine, EngineOptions
+from knowledge.store import load_cache
+
+BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
+
+
+@pytest.fixture()
+def notes(tmp_path: Path) -> Path:
+    folder = tmp_path / "notes"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "walrus-en.md").write_text(
+        "---\ntitle: Walrus\nlang: en\n---\n\nThe walrus gateway listens on port 7007.\n", encoding="utf-8")
+    return folder
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    parsed: list[str] = []
+    real = knowledge.notes.parse_note
+
+    def counting(data: bytes, path: str, *args: object, **kwargs: object):
+        parsed.append(Path(path).name)
+        return real(data, path, *args, **kwargs)
+
+    monkeypatch.setattr(knowledge.notes, "parse_note", counting)
+    return parsed
+
+
+def test_a_warm_build_parses_nothing_and_answers_the_same(notes: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    cold = Engine.build([notes], options)
+    parsed = _count_parses(monkeypatch)
+    warm = Engine.build([notes], options)
+    assert parsed == []
+    for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "which port does the walrus gateway use?"):
+        assert warm.ask(question) == cold.ask(question)
+
+
+def test_only_the_changed_note_is_parsed_again(notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    Engine.build([notes], options)
+    (notes / "walrus-en.md").write_text(
+        "---\ntitle: Walrus\nlang: en\n---\n\nThe walrus gateway listens on port 8088.\n", encoding="utf-8")
+    (notes / "narwhal-en.md").write_text(
+        "---\ntitle: Narwhal\nlang: en\n---\n\nThe narwhal scheduler runs every 15 minutes.\n", encoding="utf-8")
+    parsed = _count_parses(monkeypatch)
+    engine = Engine.build([notes], options)
+    assert sorted(parsed) == ["narwhal-en.md", "walrus-en.md"]
+    assert "8088" in engine.ask("which port does the walrus gateway use?").text
+    assert "15 minutes" in engine.ask("how often does the narwhal scheduler run?").text
+    assert engine.ask("does DeepSeek use vLLM?").text.startswith("Yes")
+
+
+def test_a_deleted_note_leaves_the_index(notes: Path, tmp_path: Path) -> None:
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    assert Engine.build([notes], options).ask("which port does the walrus gateway use?").answered
+    (notes / "walrus-en.md").unlink()
+    engine = Engine.build([notes], options)
+    assert not engine.ask("which port does the walrus gateway use?").answered
+    assert len(load_cache(tmp_path / "cache").notes) == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "version", "missing-array"])
+def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "cache"
+    options = EngineOptions(cache_dir=cache)
+    Engine.build([notes], options)
+    if damage == "garbage":
+        (cache / "notes.json").write_text("{not json", encoding="utf-8")
+    elif damage == "version":
+        data = json.loads((cache / "notes.json").read_text(encoding="utf-8"))
+        (cache / "notes.json").write_text(json.dumps({**data, "version": "other"}), encoding="utf-8")
+    else:
+        np.savez(cache / "terms.npz", nothing=np.zeros(1))
+    assert load_cache(cache).notes == {}
+    engine = Engine.build([notes], options)
+    assert engine.ask("does DeepSeek use vLLM?").text.startswith("Yes")
+    assert len(load_cache(cache).notes) == 3
+
+
+def test_the_cache_holds_no_pickle(notes: Path, tmp_path: Path) -> None:
+    Engine.build([notes], EngineOptions(cache_dir=tmp_path / "cache"))
+    with np.load(tmp_path / "cache" / "terms.npz", allow_pickle=False) as npz:
+        assert all(npz[name].dtype != object for name in npz.files)
+    json.loads((tmp_path / "cache" / "notes.json").read_text(encoding="utf-8"))
