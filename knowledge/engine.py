@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,11 @@ class Engine:
         parts = tokenize_notes(notes, cache.terms, cache.vocabulary)
         index = assemble_index(groups, notes, parts, cache.vocabulary)
         if options.cache_dir and _changed(cache, notes, parts):
-            try:
-                save_cache(options.cache_dir, cache.vocabulary, notes, {n.path: p for n, p in zip(notes, parts)})
-            except OSError as error:  # a read-only state folder costs speed, never answers
-                _log.warning("Could not save the index cache in %s: %s", options.cache_dir, error)
+            # Saving takes a while on a big blog and nobody waits for it: a thread of its own
+            # (not a daemon, so that a process that exits still finishes writing).
+            saving = threading.Thread(target=_save, name="index-cache",
+                                      args=(options.cache_dir, dict(cache.vocabulary), notes, parts))
+            saving.start()
         detect_language("warm up")  # loads the language model now, not on the first question
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_index(index))
 
@@ -101,6 +103,13 @@ class Engine:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "problems": len(self.problems),
         }
+
+
+def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms]) -> None:
+    try:
+        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)})
+    except OSError as error:  # a read-only state folder costs speed, never answers
+        _log.warning("Could not save the index cache in %s: %s", folder, error)
 
 
 def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:

@@ -3,9 +3,10 @@
 A restart or a reload reads the cache, re-parses and re-tokenizes only the notes whose
 bytes changed (sha256 of the file), and assembles the index from the rest with numpy.
 
-Format, safe to load whatever the folder holds (JSON and plain numpy arrays, never pickle):
-    notes.json  {"version", "vocabulary": [term, ...], "notes": [note, ...]}
-    terms.npz   every note's NoteTerms arrays, concatenated in the order of "notes"
+Format, safe to load whatever the folder holds (plain numpy arrays, never pickle), one file
+`index.npz` replaced atomically, so a reader never sees parts of two different saves:
+    document    UTF-8 JSON {"version", "vocabulary": [term, ...], "notes": [note, ...]}
+    term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ from .model import Note, Passage
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+CACHE_FILE = "index.npz"
 _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 
 
@@ -51,16 +53,15 @@ def empty() -> Cache:
 def load_cache(folder: Path) -> Cache:
     """The cache in `folder`, or an empty one (missing, other version, damaged)."""
     try:
-        with open(folder / "notes.json", encoding="utf-8") as f:
-            data = json.load(f)
+        with np.load(folder / CACHE_FILE, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        data = json.loads(arrays.pop("document").tobytes().decode("utf-8"))
         if not isinstance(data, dict) or data.get("version") != _version():
             return empty()
-        with np.load(folder / "terms.npz", allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
         return _decode(data, arrays)
     except FileNotFoundError:
         return empty()
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as error:
         _log.warning("Ignoring the index cache in %s: %s", folder, error)
         return empty()
 
@@ -88,8 +89,8 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
         arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
     document = {"version": _version(), "vocabulary": list(vocabulary), "notes": [_raw(note) for note in kept]}
-    _replace(folder / "terms.npz", lambda f: np.savez(f, **arrays))
-    _replace(folder / "notes.json", lambda f: f.write(json.dumps(document, ensure_ascii=False).encode("utf-8")))
+    arrays["document"] = np.frombuffer(json.dumps(document, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    _replace(folder / CACHE_FILE, lambda f: np.savez(f, **arrays))
 
 
 def _replace(path: Path, write) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import knowledge.notes
 from knowledge.engine import Engine, EngineOptions
-from knowledge.store import load_cache
+from knowledge.store import CACHE_FILE, load_cache
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
@@ -22,6 +23,14 @@ def notes(tmp_path: Path) -> Path:
     (folder / "walrus-en.md").write_text(
         "---\ntitle: Walrus\nlang: en\n---\n\nThe walrus gateway listens on port 7007.\n", encoding="utf-8")
     return folder
+
+
+def _settled(engine: Engine) -> Engine:
+    """Wait for the cache that the build saves in the background."""
+    for thread in threading.enumerate():
+        if thread.name == "index-cache":
+            thread.join(timeout=30)
+    return engine
 
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -39,7 +48,7 @@ def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_warm_build_parses_nothing_and_answers_the_same(notes: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    cold = Engine.build([notes], options)
+    cold = _settled(Engine.build([notes], options))
     parsed = _count_parses(monkeypatch)
     warm = Engine.build([notes], options)
     assert parsed == []
@@ -49,7 +58,7 @@ def test_a_warm_build_parses_nothing_and_answers_the_same(notes: Path, tmp_path:
 
 def test_only_the_changed_note_is_parsed_again(notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    Engine.build([notes], options)
+    _settled(Engine.build([notes], options))
     (notes / "walrus-en.md").write_text(
         "---\ntitle: Walrus\nlang: en\n---\n\nThe walrus gateway listens on port 8088.\n", encoding="utf-8")
     (notes / "narwhal-en.md").write_text(
@@ -64,33 +73,40 @@ def test_only_the_changed_note_is_parsed_again(notes: Path, tmp_path: Path, monk
 
 def test_a_deleted_note_leaves_the_index(notes: Path, tmp_path: Path) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    assert Engine.build([notes], options).ask("which port does the walrus gateway use?").answered
+    assert _settled(Engine.build([notes], options)).ask("which port does the walrus gateway use?").answered
     (notes / "walrus-en.md").unlink()
-    engine = Engine.build([notes], options)
+    engine = _settled(Engine.build([notes], options))
     assert not engine.ask("which port does the walrus gateway use?").answered
     assert len(load_cache(tmp_path / "cache").notes) == 2
 
 
-@pytest.mark.parametrize("damage", ["garbage", "version", "missing-array"])
+def _document(cache: Path) -> dict:
+    with np.load(cache / CACHE_FILE, allow_pickle=False) as npz:
+        return json.loads(npz["document"].tobytes().decode("utf-8"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "version", "missing-array", "bad-json"])
 def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "cache"
     options = EngineOptions(cache_dir=cache)
-    Engine.build([notes], options)
+    _settled(Engine.build([notes], options))
     if damage == "garbage":
-        (cache / "notes.json").write_text("{not json", encoding="utf-8")
+        (cache / CACHE_FILE).write_bytes(b"not a zip file")
     elif damage == "version":
-        data = json.loads((cache / "notes.json").read_text(encoding="utf-8"))
-        (cache / "notes.json").write_text(json.dumps({**data, "version": "other"}), encoding="utf-8")
+        document = json.dumps({**_document(cache), "version": "other"}).encode()
+        np.savez(cache / CACHE_FILE, document=np.frombuffer(document, dtype=np.uint8))
+    elif damage == "bad-json":
+        np.savez(cache / CACHE_FILE, document=np.frombuffer(b"{not json", dtype=np.uint8))
     else:
-        np.savez(cache / "terms.npz", nothing=np.zeros(1))
+        np.savez(cache / CACHE_FILE, nothing=np.zeros(1))
     assert load_cache(cache).notes == {}
-    engine = Engine.build([notes], options)
+    engine = _settled(Engine.build([notes], options))
     assert engine.ask("does DeepSeek use vLLM?").text.startswith("Yes")
     assert len(load_cache(cache).notes) == 3
 
 
 def test_the_cache_holds_no_pickle(notes: Path, tmp_path: Path) -> None:
-    Engine.build([notes], EngineOptions(cache_dir=tmp_path / "cache"))
-    with np.load(tmp_path / "cache" / "terms.npz", allow_pickle=False) as npz:
+    _settled(Engine.build([notes], EngineOptions(cache_dir=tmp_path / "cache")))
+    with np.load(tmp_path / "cache" / CACHE_FILE, allow_pickle=False) as npz:
         assert all(npz[name].dtype != object for name in npz.files)
-    json.loads((tmp_path / "cache" / "notes.json").read_text(encoding="utf-8"))
+    assert len(_document(tmp_path / "cache")["notes"]) == 3
