@@ -99,6 +99,7 @@ class Index:
     vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
     sorted_words: tuple[str, ...] = ()  # the same words, sorted: completes a word cut short
     note_first_passage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    note_sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages per note
     note_ids: dict[str, int] = field(default_factory=dict)  # note path → note id
     languages: frozenset[str] = frozenset()
 
@@ -113,6 +114,13 @@ class Index:
         """Passage ids of one note (they are consecutive)."""
         first = int(self.note_first_passage[self.note_ids[note.path]])
         return range(first, first + len(note.passages))
+
+    def passages_of(self, note_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids of these notes, the position in `note_ids` each passage came from)."""
+        sizes = self.note_sizes[note_ids]
+        owner = np.repeat(np.arange(note_ids.size), sizes)
+        starts = np.repeat(self.note_first_passage[note_ids] - np.cumsum(sizes) + sizes, sizes)
+        return starts + np.arange(owner.size), owner
 
     def note_of(self, pid: int) -> Note:
         return self.notes[int(self.passage_note[pid])]
@@ -285,5 +293,6 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
         languages=frozenset(note.lang for note in notes),
         note_first_passage=first.astype(np.int32),
+        note_sizes=sizes.astype(np.int32),
         note_ids={note.path: nid for nid, note in enumerate(notes)},
     )

@@ -145,8 +145,10 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
             keyed = index.key_postings.get(term)
             if keyed is not None:  # the question names what this table row is about
                 scores[keyed.passages] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
-    if title_scores.any():
-        scores += TITLE_WEIGHT * title_scores[index.passage_note]
+    titled_notes = np.flatnonzero(title_scores)
+    if titled_notes.size:  # only those notes' passages: a gather over every passage costs more
+        pids, owner = index.passages_of(titled_notes)
+        scores[pids] += TITLE_WEIGHT * title_scores[titled_notes][owner]
     top = _top(scores, CANDIDATE_PASSAGES)
     if top.size == 0:
         return SearchResult(units, (), 0.0)
