@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tarfile
+import textwrap
 import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
@@ -91,12 +92,15 @@ def machine() -> str:
 def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
+    from .peers import bm25s_backend
+
     found = []
     for name in ("bm25s", "tantivy", "numpy"):
         try:
             found.append(f"{name} {version(name)}")
         except PackageNotFoundError:
             found.append(f"{name} missing")
+    found[0] += f" ({bm25s_backend()} backend)"
     return ", ".join(found)
 
 
@@ -109,7 +113,7 @@ def snapshot_knowledge(mode: str, into: Path) -> str:
     """Freeze the engine's code for this invocation: others may be editing knowledge/ while the
     benchmark runs, and every run of every size must measure the same code. "head" exports the
     last commit, "worktree" copies the files as they are now. Returns what was measured."""
-    commit = (git("rev-parse", "--short", "HEAD") or b"?").decode().strip()
+    commit = (git("log", "-1", "--format=%h", "HEAD", "--", "knowledge") or b"?").decode().strip()  # last to touch it
     if mode == "head":
         archive = git("archive", "HEAD", "knowledge")
         if archive is None:
@@ -315,25 +319,27 @@ def chart(rows: list[Row], path: Path, title: str) -> None:
     sizes = sorted({(r.files, r.size) for r in rows})
     engines = [e for e in ENGINES if any(r.engine == e for r in rows)]
     metrics = [("build_s", "build from markdown (s)", True), ("peak_rss_mb", "peak RSS (MB)", True),
-               ("p50_ms", "latency p50 (ms)", True), ("p99_ms", "latency p99 (ms)", True),
-               ("found", "found rate, dev questions", False)]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4.2))
+               ("found", "found rate, dev questions", False), ("p50_ms", "latency p50 (ms)", True),
+               ("p99_ms", "latency p99 (ms)", True), ("rejected", "rejected rate, dev questions", False)]
+    fig, grid = plt.subplots(2, 3, figsize=(13, 7.5))
+    axes = grid.flatten()
     width = 0.8 / max(1, len(engines))
     for ax, (key, label, log) in zip(axes, metrics):
         for i, engine in enumerate(engines):
             values = [next((getattr(r, key) for r in rows if r.engine == engine and r.size == s), np.nan)
                       for _, s in sizes]
+            values = [np.nan if v is None else v for v in values]
             ax.bar(np.arange(len(sizes)) + i * width, values, width, label=engine)
         if key in TARGETS_10K:
             ax.axhline(TARGETS_10K[key], color="grey", linestyle=":", linewidth=1, label="target at 10k")
-        ax.set_xticks(np.arange(len(sizes)) + width * (len(engines) - 1) / 2, [s for _, s in sizes])
+        ax.set_xticks(np.arange(len(sizes)) + width * (len(engines) - 1) / 2, [f"{s}\n{f:,} notes" for f, s in sizes])
         ax.set_title(label, fontsize=10)
         if log:
             ax.set_yscale("log")
         else:
             ax.set_ylim(0, 1)
     axes[0].legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle("\n".join(textwrap.wrap(title, 150)), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
