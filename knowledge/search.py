@@ -28,6 +28,8 @@ PREFIX_FACTOR = 0.35
 TYPO_CUTOFF = 75.0
 CANDIDATE_PASSAGES = 300
 RERANKED_GROUPS = 20
+SUPPORT_PASSAGES = 4
+SUPPORT_WEIGHT = 0.25
 
 COVERAGE_POWER = 1.0
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
@@ -49,6 +51,7 @@ class GroupHit:
     score: float
     passage: int  # best passage id in the group
     coverage: float  # 0..1: weighted share of the question's words found in the group
+    match: float = 0.0  # the best passage's own score (times coverage), without the note's support
 
 
 @dataclass(frozen=True)
@@ -153,16 +156,23 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     if top.size == 0:
         return SearchResult(units, (), 0.0)
     best_per_group: dict[int, tuple[float, int]] = {}
-    for pid in top.tolist():
+    support: dict[int, list[float]] = {}
+    for pid in top.tolist():  # best first
         group = int(index.note_group[index.passage_note[pid]])
         score = float(scores[pid])
-        if group not in best_per_group or score > best_per_group[group][0]:
+        if group not in best_per_group:
             best_per_group[group] = (score, pid)
-    ranked = sorted(best_per_group.items(), key=lambda item: -item[1][0])[: max(limit, RERANKED_GROUPS)]
+        elif len(support.setdefault(group, [])) < SUPPORT_PASSAGES:
+            support[group].append(score)
+    # A note about the question says it in more than one place (and in each translation);
+    # one short block that happens to hold the same words is weaker evidence.
+    supported = {g: score + SUPPORT_WEIGHT * sum(support.get(g, ())) for g, (score, _) in best_per_group.items()}
+    ranked = sorted(best_per_group.items(), key=lambda item: -supported[item[0]])[: max(limit, RERANKED_GROUPS)]
     group_ids = np.fromiter((g for g, _ in ranked), dtype=np.int32, count=len(ranked))
     coverage = _coverage(index, units, group_ids, language)
     hits = [
-        GroupHit(group=g, score=score * cov**COVERAGE_POWER, passage=pid, coverage=cov)
+        GroupHit(group=g, score=supported[g] * cov**COVERAGE_POWER, passage=pid, coverage=cov,
+                 match=score * cov**COVERAGE_POWER)
         for (g, (score, pid)), cov in zip(ranked, coverage)
     ]
     hits.sort(key=lambda hit: -hit.score)
@@ -217,5 +227,5 @@ def _confidence(hits: list[GroupHit], scale: float) -> float:
     first = hits[0]
     second = hits[1].score if len(hits) > 1 else 0.0
     margin = (first.score - second) / first.score if first.score > 0 else 0.0
-    strength = first.score / (first.score + scale)
+    strength = first.match / (first.match + scale)  # the passage's own match: support only ranks
     return float(first.coverage**1.5 * (0.5 + 0.5 * margin) * strength)
