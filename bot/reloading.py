@@ -103,8 +103,12 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
         config = bot.config
         started = time.perf_counter()
         try:
-            # Building reads and indexes every note: never on the event loop.
-            new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options(cached=True))
+            # Off the event loop. refresh() reads only the files that changed and layers them
+            # over the current index; a full build (from the cache) when the folders differ.
+            if tuple(old.folders) == tuple(config.notes.folders):
+                new = await asyncio.to_thread(old.refresh)
+            else:
+                new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options(cached=True))
         except Exception as exc:  # any failure keeps the old index answering
             _log.warning("Reload failed; keeping the previous notes", exc_info=True)
             return ReloadReport(

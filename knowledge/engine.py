@@ -5,6 +5,7 @@ passage) → `answering.compose` (pick the asker's translation, build the text).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -23,6 +24,7 @@ from .search import search
 from .store import Cache, load_cache, save_cache
 from .store import empty as empty_cache
 from .suggest import Choices, suggest
+from .update import apply_changes
 
 
 _log = logging.getLogger(__name__)
@@ -52,13 +54,14 @@ class Engine:
     folders: tuple[Path, ...] = ()
     options: EngineOptions = field(default_factory=EngineOptions)
     choices: Choices = field(default_factory=lambda: Choices((), ()))
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)  # path → (size, mtime_ns)
 
     @classmethod
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None) -> "Engine":
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes)
+        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps)
         groups = group_translations(loaded.notes)
         notes = tuple(note for group in groups for note in group.notes)
         parts = tokenize_notes(notes, cache.terms, cache.vocabulary)
@@ -67,10 +70,29 @@ class Engine:
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own
             # (not a daemon, so that a process that exits still finishes writing).
             saving = threading.Thread(target=_save, name="index-cache",
-                                      args=(options.cache_dir, dict(cache.vocabulary), notes, parts))
+                                      args=(options.cache_dir, dict(cache.vocabulary), notes, parts, loaded.stamps))
             saving.start()
         detect_language("warm up")  # loads the language model now, not on the first question
-        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_index(index))
+        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_groups(groups),
+                   loaded.stamps)
+
+    def refresh(self) -> "Engine":
+        """The notes as they are on disk now. Only files whose size or modification time
+        changed are read; when few changed, the new index shares the old one's tables and
+        adds theirs (see knowledge.update), else it is built again (from the cache)."""
+        notes = self.notes
+        loaded = load_notes(self.folders, max_bytes=self.options.max_note_bytes,
+                            known={note.path: note for note in notes}, stamps=self.stamps)
+        before = {note.path: note for note in notes}
+        changed = [note for note in loaded.notes if before.get(note.path) is not note]
+        removed = sorted(before.keys() - {note.path for note in loaded.notes})
+        if not changed and not removed:
+            return dataclasses.replace(self, problems=loaded.problems, stamps=loaded.stamps)
+        index = apply_changes(self.index, changed, removed)
+        if index is None:
+            return Engine.build(self.folders, self.options)
+        choices = self.choices.with_notes(changed)
+        return dataclasses.replace(self, index=index, problems=loaded.problems, choices=choices, stamps=loaded.stamps)
 
     @property
     def groups(self) -> tuple[NoteGroup, ...]:
@@ -78,7 +100,8 @@ class Engine:
 
     @property
     def notes(self) -> tuple[Note, ...]:
-        return self.index.notes
+        """Every note that answers (the index also keeps notes an incremental reload replaced)."""
+        return tuple(note for group in self.groups for note in group.notes)
 
     def ask(self, question: str, locale: str | None = None) -> Answer:
         """Answer one question. `locale` (e.g. "es-ES") decides the language only when the
@@ -105,9 +128,10 @@ class Engine:
         }
 
 
-def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms]) -> None:
+def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms],
+          stamps: dict[str, tuple[int, int]]) -> None:
     try:
-        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)})
+        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps)
     except OSError as error:  # a read-only state folder costs speed, never answers
         _log.warning("Could not save the index cache in %s: %s", folder, error)
 

@@ -86,6 +86,41 @@ class PostingTable:
         )
 
 
+@dataclass(frozen=True)
+class LayeredTable:
+    """Posting tables stacked: a big base and small layers added by incremental reloads.
+    Each layer's ids are above the previous layer's, so a term's ids stay ascending."""
+
+    layers: tuple[PostingTable, ...]
+
+    def __contains__(self, term: object) -> bool:
+        return any(term in layer for layer in self.layers)
+
+    def __iter__(self):
+        seen: set[str] = set()
+        for layer in self.layers:
+            for term in layer:
+                if term not in seen:
+                    seen.add(term)
+                    yield term
+
+    def get(self, term: str) -> Postings | None:
+        found = [p for p in (layer.get(term) for layer in self.layers) if p is not None]
+        if len(found) <= 1:
+            return found[0] if found else None
+        weights = None if found[0].weights is None else np.concatenate([p.weights for p in found])
+        return Postings(np.concatenate([p.passages for p in found]), weights)
+
+    def __getitem__(self, term: str) -> Postings:
+        found = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def df(self, term: str) -> int:
+        return sum(layer.df(term) for layer in self.layers)
+
+
 @dataclass
 class Index:
     groups: tuple[NoteGroup, ...]
@@ -93,15 +128,18 @@ class Index:
     note_group: np.ndarray  # note id → group id
     passage_note: np.ndarray  # passage id → note id
     passage_local: np.ndarray  # passage id → index in note.passages
-    postings: PostingTable  # term → passages (with BM25 weights)
-    title_postings: PostingTable  # term → note ids whose title has it
-    key_postings: PostingTable  # term → ids of table rows whose first cell (the row's subject) has it
+    postings: LayeredTable  # term → passages (with BM25 weights)
+    title_postings: LayeredTable  # term → note ids whose title has it
+    key_postings: LayeredTable  # term → ids of table rows whose first cell (the row's subject) has it
     vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
     sorted_words: tuple[str, ...] = ()  # the same words, sorted: completes a word cut short
     note_first_passage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     note_sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages per note
     note_ids: dict[str, int] = field(default_factory=dict)  # note path → note id
     languages: frozenset[str] = frozenset()
+    avg_length: float = 1.0  # mean passage length, for BM25 of passages added later
+    dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages of replaced notes
+    layered_passages: int = 0  # passages indexed in layers over the base (incremental reloads)
 
     @property
     def passage_count(self) -> int:
@@ -225,6 +263,12 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     )
 
 
+def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avg_length: float) -> np.ndarray:
+    """BM25's term-frequency part for each (term, passage) pair; idf is applied per question."""
+    norm = K1 * (1.0 - B + B * lengths / max(avg_length, 1e-9))
+    return (tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
+
+
 def build_index(
     groups: tuple[NoteGroup, ...],
     tokenized: Mapping[str, NoteTerms] | None = None,
@@ -270,9 +314,8 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     tfs = joined("tfs", np.float32)
     lengths = np.bincount(pids, weights=tfs, minlength=passage_note.size).astype(np.float32)
     avg = float(lengths.mean()) if lengths.size else 1.0
-    norm = K1 * (1.0 - B + B * lengths[pids] / max(avg, 1e-9))
-    weights = (tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
-    postings = PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, weights)
+    weights = bm25_weights(tfs, lengths[pids], avg)
+    postings = LayeredTable((PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, weights),))
     title_notes = np.repeat(np.arange(len(notes), dtype=np.int32), [p.title_ids.size for p in parts])
     key_pids = np.repeat(np.arange(passage_note.size, dtype=np.int32), joined("key_counts", np.int64))
 
@@ -287,12 +330,13 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         passage_note=passage_note,
         passage_local=passage_local,
         postings=postings,
-        title_postings=PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes),
-        key_postings=PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids),
+        title_postings=LayeredTable((PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes),)),
+        key_postings=LayeredTable((PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids),)),
         vocabulary=dict(vocabulary_buckets),
         sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
         languages=frozenset(note.lang for note in notes),
         note_first_passage=first.astype(np.int32),
         note_sizes=sizes.astype(np.int32),
         note_ids={note.path: nid for nid, note in enumerate(notes)},
+        avg_length=avg,
     )

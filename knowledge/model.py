@@ -68,6 +68,7 @@ class LoadProblem:
 class LoadResult:
     notes: tuple[Note, ...]
     problems: tuple[LoadProblem, ...]
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)  # path → (size, mtime_ns) when read
 
 
 @dataclass(frozen=True)

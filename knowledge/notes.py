@@ -288,11 +288,13 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
 
 
 def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_BYTES,
-               known: Mapping[str, Note] | None = None) -> LoadResult:
+               known: Mapping[str, Note] | None = None,
+               stamps: Mapping[str, tuple[int, int]] | None = None) -> LoadResult:
     """Load every *.md / *.markdown under the folders (recursively, in sorted order).
 
-    `known` maps paths to notes parsed before (a cache): a file whose bytes hash the same
-    is not parsed again.
+    `known` maps paths to notes parsed before (a cache): a file whose size and modification
+    time are still those in `stamps` is not even read, and one whose bytes hash the same is
+    not parsed again.
     """
     problems: list[LoadProblem] = []
     roots = tuple(os.path.realpath(os.fspath(f)) for f in folders if os.path.isdir(f))
@@ -311,18 +313,30 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
                 best[real] = len(found)
             found.append((path, rel, folder_s, via_link))
     notes: list[Note] = []
+    seen_stamps: dict[str, tuple[int, int]] = {}
     for index in sorted(best.values()):
         path, rel, folder_s, _ = found[index]
         abspath = os.path.abspath(path)
+        before = known.get(abspath) if known else None
+        try:
+            status = os.stat(abspath)
+            stamp = (status.st_size, status.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if stamp is not None and before is not None and before.rel_path == rel and stamps and stamps.get(abspath) == stamp:
+            notes.append(before)
+            seen_stamps[abspath] = stamp
+            continue
         try:
             data = _read(abspath, max_bytes)
         except _Bad as bad:
             problems.append(LoadProblem(abspath, bad.message, bad.line))
             continue
-        before = known.get(abspath) if known else None
+        if stamp is not None:
+            seen_stamps[abspath] = stamp
         if before is not None and before.rel_path == rel and before.content_hash == hashlib.sha256(data).hexdigest():
             notes.append(before)
             continue
         result = parse_note(data, abspath, rel, os.path.basename(os.path.abspath(folder_s)))
         (problems if isinstance(result, LoadProblem) else notes).append(result)
-    return LoadResult(tuple(notes), tuple(problems))
+    return LoadResult(tuple(notes), tuple(problems), seen_stamps)

@@ -152,6 +152,8 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     if titled_notes.size:  # only those notes' passages: a gather over every passage costs more
         pids, owner = index.passages_of(titled_notes)
         scores[pids] += TITLE_WEIGHT * title_scores[titled_notes][owner]
+    if index.dead.size:  # passages of notes replaced by an incremental reload
+        scores[index.dead] = 0.0
     top = _top(scores, CANDIDATE_PASSAGES)
     if top.size == 0:
         return SearchResult(units, (), 0.0)

@@ -44,10 +44,11 @@ class Cache:
     vocabulary: dict[str, int]
     notes: dict[str, Note]  # path → note
     terms: dict[str, NoteTerms]  # path → its tokens
+    stamps: dict[str, tuple[int, int]]  # path → (size, mtime_ns) of the file when it was read
 
 
 def empty() -> Cache:
-    return Cache({}, {}, {})
+    return Cache({}, {}, {}, {})
 
 
 def load_cache(folder: Path) -> Cache:
@@ -76,10 +77,12 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
         terms[note.path] = NoteTerms(note.content_hash, **parts)
     if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
         raise ValueError("notes and arrays disagree")
-    return Cache(vocabulary, {note.path: note for note in notes}, terms)
+    stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data.get("stamps", {}).items()}
+    return Cache(vocabulary, {note.path: note for note in notes}, terms, stamps)
 
 
-def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms]) -> None:
+def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms],
+               stamps: dict[str, tuple[int, int]] | None = None) -> None:
     """Write the cache atomically (a reader sees the old files or the new ones, never half)."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = [note for note in notes if note.path in terms]
@@ -88,7 +91,8 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
         parts = [getattr(terms[note.path], name) for note in kept]
         arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
-    document = {"version": _version(), "vocabulary": list(vocabulary), "notes": [_raw(note) for note in kept]}
+    document = {"version": _version(), "vocabulary": list(vocabulary), "notes": [_raw(note) for note in kept],
+                "stamps": {path: list(stamp) for path, stamp in (stamps or {}).items()}}
     arrays["document"] = np.frombuffer(json.dumps(document, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
     _replace(folder / CACHE_FILE, lambda f: np.savez(f, **arrays))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from .index import Index
+from .model import Note, NoteGroup
 from .search import search
 from .text import fold
 
@@ -20,16 +21,21 @@ class Choices:
     folded: tuple[str, ...]
 
     @classmethod
-    def from_index(cls, index: Index) -> "Choices":
-        seen: dict[str, None] = {}
-        for note in index.notes:
-            seen.setdefault(_clip(note.title))
-        for note in index.notes:
-            for passage in note.passages:
-                if passage.kind == "row" and len(passage.cells) >= 2 and passage.header:
-                    seen.setdefault(_clip(f"{passage.cells[0]} — {passage.header[1]}"))
-        texts = tuple(t for t in seen if t)
-        return cls(texts, tuple(fold(t) for t in texts))
+    def from_groups(cls, groups: tuple[NoteGroup, ...]) -> "Choices":
+        return cls((), ()).with_notes([note for group in groups for note in group.notes])
+
+    def with_notes(self, notes: list[Note]) -> "Choices":
+        """These choices and the titles and table facts of `notes` (titles first).
+        Texts of notes deleted since stay until the next full build: a harmless suggestion."""
+        seen: dict[str, None] = dict.fromkeys(self.texts)
+        fresh: list[str] = []
+        for text in [_clip(note.title) for note in notes] + [_clip(f"{p.cells[0]} — {p.header[1]}")
+                                                               for note in notes for p in note.passages
+                                                               if p.kind == "row" and len(p.cells) >= 2 and len(p.header) >= 2]:
+            if text and text not in seen:
+                seen[text] = None
+                fresh.append(text)
+        return Choices(self.texts + tuple(fresh), self.folded + tuple(fold(t) for t in fresh))
 
 
 def _clip(text: str) -> str:
