@@ -259,6 +259,7 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
         real_dir = os.path.realpath(dirpath)
         visited.add(real_dir)
         rel_dir = os.path.relpath(dirpath, folder)
+        rel_prefix = Path(rel_dir).as_posix()
         via_link = real_dir != os.path.normpath(os.path.join(real_root, rel_dir))
         keep = []
         for name in sorted(dirnames):
@@ -283,7 +284,8 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
             if linked and not _inside(os.path.realpath(full), roots):
                 problems.append(LoadProblem(os.path.abspath(full), OUTSIDE))
                 continue
-            rel = Path(os.path.relpath(full, folder)).as_posix()
+            # String joins, not relpath: this runs for every note of a big blog on every reload.
+            rel = name if rel_dir == "." else f"{rel_prefix}/{name}"
             yield full, rel, via_link or linked
 
 
@@ -301,13 +303,15 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
     found: list[tuple[str, str, str, bool]] = []  # (path, rel_path, folder, via_link)
     best: dict[str, int] = {}  # real path → index in `found`: each real file loads once
     for folder in folders:
-        folder_s = os.fspath(folder)
+        folder_s = os.path.abspath(os.fspath(folder))
         if not os.path.isdir(folder_s):
             what = "not a folder" if os.path.exists(folder_s) else "notes folder not found"
-            problems.append(LoadProblem(os.path.abspath(folder_s), what))
+            problems.append(LoadProblem(folder_s, what))
             continue
+        real_folder = os.path.realpath(folder_s)
         for path, rel, via_link in _walk(folder_s, roots, problems):
-            real = os.path.realpath(path)
+            # Only a path through a symlink needs resolving; the rest lie under the real folder.
+            real = os.path.realpath(path) if via_link else os.path.join(real_folder, rel)
             seen = best.get(real)
             if seen is None or (found[seen][3] and not via_link):  # prefer the real path to a link
                 best[real] = len(found)
@@ -316,7 +320,7 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
     seen_stamps: dict[str, tuple[int, int]] = {}
     for index in sorted(best.values()):
         path, rel, folder_s, _ = found[index]
-        abspath = os.path.abspath(path)
+        abspath = path  # already absolute: the folder was made absolute
         before = known.get(abspath) if known else None
         try:
             status = os.stat(abspath)
