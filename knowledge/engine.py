@@ -17,7 +17,7 @@ from typing import Sequence
 from .answering import AnswerOptions, compose
 from .detect import detect_language
 from .grouping import group_translations
-from .index import Index, NoteTerms, assemble_index, tokenize_notes
+from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
 from .model import Answer, LoadProblem, Note, NoteGroup
 from .notes import load_notes
 from .search import search
@@ -65,12 +65,16 @@ class Engine:
         groups = group_translations(loaded.notes)
         notes = tuple(note for group in groups for note in group.notes)
         parts = tokenize_notes(notes, cache.terms, cache.vocabulary)
-        index = assemble_index(groups, notes, parts, cache.vocabulary)
-        if options.cache_dir and _changed(cache, notes, parts):
+        changed = _changed(cache, notes, parts)
+        same = not changed and cache.index_paths == tuple(note.path for note in notes)
+        index = assemble_index(groups, notes, parts, cache.vocabulary, cache.tables if same else None)
+        if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own
             # (not a daemon, so that a process that exits still finishes writing).
-            saving = threading.Thread(target=_save, name="index-cache",
-                                      args=(options.cache_dir, dict(cache.vocabulary), notes, parts, loaded.stamps))
+            tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
+                                 index.key_postings.layers[0], index.avg_length)
+            saving = threading.Thread(target=_save, name="index-cache", args=(
+                options.cache_dir, dict(cache.vocabulary), notes, parts, loaded.stamps, tables))
             saving.start()
         detect_language("warm up")  # loads the language model now, not on the first question
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_groups(groups),
@@ -129,9 +133,9 @@ class Engine:
 
 
 def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms],
-          stamps: dict[str, tuple[int, int]]) -> None:
+          stamps: dict[str, tuple[int, int]], tables: SavedTables) -> None:
     try:
-        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps)
+        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps, tables)
     except OSError as error:  # a read-only state folder costs speed, never answers
         _log.warning("Could not save the index cache in %s: %s", folder, error)
 

@@ -7,6 +7,7 @@ passages that share a term with it, without a Python loop per passage.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -72,14 +73,15 @@ class PostingTable:
 
     @classmethod
     def from_pairs(cls, terms_of: list[str], term_ids: np.ndarray, items: np.ndarray,
-                   weights: np.ndarray | None = None) -> "PostingTable":
-        """Group (term id, item[, weight]) triples by term; `terms_of[i]` names term id i."""
+                   weights: np.ndarray | None = None, rows: dict[str, int] | None = None) -> "PostingTable":
+        """Group (term id, item[, weight]) triples by term; `terms_of[i]` names term id i
+        (`rows`, its inverse, may be passed in to share it between tables)."""
         order = np.argsort(term_ids, kind="stable")  # stable: items stay ascending in each row
         counts = np.bincount(term_ids, minlength=len(terms_of))
         offsets = np.zeros(len(terms_of) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         return cls(
-            {term: i for i, term in enumerate(terms_of)},
+            rows if rows is not None else {term: i for i, term in enumerate(terms_of)},
             offsets,
             np.ascontiguousarray(items[order], dtype=np.int32),
             None if weights is None else np.ascontiguousarray(weights[order], dtype=np.float32),
@@ -263,6 +265,35 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     )
 
 
+@dataclass(frozen=True)
+class SavedTables:
+    """The base posting tables of an index (all three share one term → row mapping)."""
+
+    text: PostingTable
+    title: PostingTable
+    key: PostingTable
+    avg_length: float
+
+
+def tables_of(parts: list[NoteTerms], terms_of: list[str], passages: int, notes: int) -> SavedTables:
+    def joined(field_name: str, dtype: type) -> np.ndarray:
+        arrays = [getattr(part, field_name) for part in parts]
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+    pids = np.repeat(np.arange(passages, dtype=np.int32), joined("counts", np.int64))
+    tfs = joined("tfs", np.float32)
+    lengths = np.bincount(pids, weights=tfs, minlength=passages).astype(np.float32)
+    avg = float(lengths.mean()) if lengths.size else 1.0
+    rows = {term: i for i, term in enumerate(terms_of)}
+    text = PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, bm25_weights(tfs, lengths[pids], avg),
+                                   rows=rows)
+    title_notes = np.repeat(np.arange(notes, dtype=np.int32), [p.title_ids.size for p in parts])
+    title = PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes, rows=rows)
+    key_pids = np.repeat(np.arange(passages, dtype=np.int32), joined("key_counts", np.int64))
+    key = PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids, rows=rows)
+    return SavedTables(text, title, key, avg)
+
+
 def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avg_length: float) -> np.ndarray:
     """BM25's term-frequency part for each (term, passage) pair; idf is applied per question."""
     norm = K1 * (1.0 - B + B * lengths / max(avg_length, 1e-9))
@@ -293,8 +324,9 @@ def tokenize_notes(notes: tuple[Note, ...], tokenized: Mapping[str, NoteTerms] |
 
 
 def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts: list[NoteTerms],
-                   vocabulary: dict[str, int]) -> Index:
-    """Posting tables from tokenized notes: concatenation and one sort, no Python loop per term."""
+                   vocabulary: dict[str, int], saved: "SavedTables | None" = None) -> Index:
+    """Posting tables from tokenized notes: concatenation and one sort, no Python loop per term
+    (or the tables saved with the cache, when they were made from these very notes)."""
     terms_of = list(vocabulary)  # a copy: the live vocabulary may grow while this index serves
     note_group = np.fromiter(
         (g for g, group in enumerate(groups) for _ in group.notes), dtype=np.int32, count=len(notes)
@@ -305,19 +337,12 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     if len(notes) > 1:
         np.cumsum(sizes[:-1], out=first[1:])
     passage_local = (np.arange(passage_note.size, dtype=np.int64) - first[passage_note]).astype(np.int32)
-
-    def joined(field_name: str, dtype: type) -> np.ndarray:
-        arrays = [getattr(part, field_name) for part in parts]
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
-
-    pids = np.repeat(np.arange(passage_note.size, dtype=np.int32), joined("counts", np.int64))
-    tfs = joined("tfs", np.float32)
-    lengths = np.bincount(pids, weights=tfs, minlength=passage_note.size).astype(np.float32)
-    avg = float(lengths.mean()) if lengths.size else 1.0
-    weights = bm25_weights(tfs, lengths[pids], avg)
-    postings = LayeredTable((PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, weights),))
-    title_notes = np.repeat(np.arange(len(notes), dtype=np.int32), [p.title_ids.size for p in parts])
-    key_pids = np.repeat(np.arange(passage_note.size, dtype=np.int32), joined("key_counts", np.int64))
+    tables = saved or tables_of(parts, terms_of, passage_note.size, len(notes))
+    rows = tables.text.rows
+    postings = LayeredTable((tables.text,))
+    title_postings = LayeredTable((dataclasses.replace(tables.title, rows=rows),))
+    key_postings = LayeredTable((dataclasses.replace(tables.key, rows=rows),))
+    avg = tables.avg_length
 
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for term in postings:
@@ -330,8 +355,8 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         passage_note=passage_note,
         passage_local=passage_local,
         postings=postings,
-        title_postings=LayeredTable((PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes),)),
-        key_postings=LayeredTable((PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids),)),
+        title_postings=title_postings,
+        key_postings=key_postings,
         vocabulary=dict(vocabulary_buckets),
         sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
         languages=frozenset(note.lang for note in notes),

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import NoteTerms
+from .index import NoteTerms, PostingTable, SavedTables
 from .model import Note, Passage
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 4
 CACHE_FILE = "index.npz"
 _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 
@@ -45,6 +45,8 @@ class Cache:
     notes: dict[str, Note]  # path → note
     terms: dict[str, NoteTerms]  # path → its tokens
     stamps: dict[str, tuple[int, int]]  # path → (size, mtime_ns) of the file when it was read
+    tables: SavedTables | None = None  # the index's posting tables, for exactly these notes…
+    index_paths: tuple[str, ...] = ()  # …in this order
 
 
 def empty() -> Cache:
@@ -69,20 +71,33 @@ def load_cache(folder: Path) -> Cache:
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
     vocabulary = {term: i for i, term in enumerate(data["vocabulary"])}
-    notes = [_note(raw) for raw in data["notes"]]
+    notes = _notes(data, arrays)
     cuts = {name: np.cumsum(np.concatenate([[0], arrays[f"{name}_sizes"]])) for name in _ARRAYS}
+    if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
+        raise ValueError("notes and arrays disagree")
     terms: dict[str, NoteTerms] = {}
     for i, note in enumerate(notes):
         parts = {name: arrays[name][cuts[name][i] : cuts[name][i + 1]] for name in _ARRAYS}
         terms[note.path] = NoteTerms(note.content_hash, **parts)
-    if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
-        raise ValueError("notes and arrays disagree")
     stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data.get("stamps", {}).items()}
-    return Cache(vocabulary, {note.path: note for note in notes}, terms, stamps)
+    tables = None
+    if "t_offsets" in arrays:
+        rows = dict(vocabulary)  # its own copy: the cache's vocabulary grows with new notes
+        tables = SavedTables(
+            PostingTable(rows, arrays["t_offsets"], arrays["t_items"], arrays["t_weights"]),
+            PostingTable(rows, arrays["i_offsets"], arrays["i_items"]),
+            PostingTable(rows, arrays["k_offsets"], arrays["k_items"]),
+            float(data["avg_length"]),
+        )
+        if any(len(t.offsets) != len(rows) + 1 for t in (tables.text, tables.title, tables.key)):
+            raise ValueError("tables and vocabulary disagree")
+    return Cache(vocabulary, {note.path: note for note in notes}, terms, stamps, tables,
+                 tuple(data.get("index_paths", ())))
 
 
 def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms],
-               stamps: dict[str, tuple[int, int]] | None = None) -> None:
+               stamps: dict[str, tuple[int, int]] | None = None, tables: SavedTables | None = None) -> None:
+    """`tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     """Write the cache atomically (a reader sees the old files or the new ones, never half)."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = [note for note in notes if note.path in terms]
@@ -91,8 +106,16 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
         parts = [getattr(terms[note.path], name) for note in kept]
         arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
-    document = {"version": _version(), "vocabulary": list(vocabulary), "notes": [_raw(note) for note in kept],
+    document = {"version": _version(), "vocabulary": list(vocabulary),
                 "stamps": {path: list(stamp) for path, stamp in (stamps or {}).items()}}
+    _encode_notes(kept, document, arrays)
+    if tables is not None and len(kept) == len(notes):
+        document["index_paths"] = [note.path for note in kept]
+        document["avg_length"] = tables.avg_length
+        for prefix, table in (("t", tables.text), ("i", tables.title), ("k", tables.key)):
+            arrays[f"{prefix}_offsets"] = table.offsets
+            arrays[f"{prefix}_items"] = table.items
+        arrays["t_weights"] = tables.text.weights
     arrays["document"] = np.frombuffer(json.dumps(document, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
     _replace(folder / CACHE_FILE, lambda f: np.savez(f, **arrays))
 
@@ -108,23 +131,64 @@ def _replace(path: Path, write) -> None:
         raise
 
 
-def _raw(note: Note) -> dict:
-    return {
-        "path": note.path, "rel_path": note.rel_path, "title": note.title, "lang": note.lang, "key": note.key,
-        "date": note.date, "meta": note.meta, "links": list(note.links),
-        "table_shapes": [list(shape) for shape in note.table_shapes], "content_hash": note.content_hash,
-        "passages": [[p.kind, p.text, list(p.section), list(p.position), list(p.cells), list(p.header),
-                      list(p.links), p.line] for p in note.passages],
-    }
+_KINDS = ("heading", "paragraph", "item", "row", "code")
 
 
-def _note(raw: dict) -> Note:
-    passages = tuple(
-        Passage(kind, text, tuple(section), tuple(position), tuple(cells), tuple(header), tuple(links), line)
-        for kind, text, section, position, cells, header, links, line in raw["passages"]
-    )
-    return Note(
-        path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],
-        passages=passages, date=raw["date"], meta=raw["meta"], links=tuple(raw["links"]),
-        table_shapes=tuple(tuple(shape) for shape in raw["table_shapes"]), content_hash=raw["content_hash"],
-    )
+def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Notes in columns: one JSON object per note without its passages, and the passages as
+    arrays (all texts in one string), which load many times faster than one object each."""
+    sections: dict[tuple[str, ...], int] = {}
+    extras: dict[str, list] = {}  # passage number → [cells, header, links], only where any is set
+    kinds, positions, lines, section_ids, lengths, texts = [], [], [], [], [], []
+    for passage in (p for note in notes for p in note.passages):
+        if passage.cells or passage.header or passage.links:
+            extras[str(len(kinds))] = [list(passage.cells), list(passage.header), list(passage.links)]
+        kinds.append(_KINDS.index(passage.kind))
+        positions.append(passage.position)
+        lines.append(passage.line)
+        section_ids.append(sections.setdefault(passage.section, len(sections)))
+        lengths.append(len(passage.text))
+        texts.append(passage.text)
+    document["notes"] = [
+        {"path": n.path, "rel_path": n.rel_path, "title": n.title, "lang": n.lang, "key": n.key, "date": n.date,
+         "meta": n.meta, "links": list(n.links), "table_shapes": [list(t) for t in n.table_shapes],
+         "content_hash": n.content_hash, "passages": len(n.passages)}
+        for n in notes
+    ]
+    document["sections"] = [list(section) for section in sections]
+    document["extras"] = extras
+    arrays["p_kind"] = np.asarray(kinds, dtype=np.uint8)
+    arrays["p_position"] = np.asarray(positions, dtype=np.int32).reshape(-1, 3)
+    arrays["p_line"] = np.asarray(lines, dtype=np.int32)
+    arrays["p_section"] = np.asarray(section_ids, dtype=np.int32)
+    arrays["p_length"] = np.asarray(lengths, dtype=np.int64)
+    arrays["p_text"] = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
+
+
+def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
+    text = arrays["p_text"].tobytes().decode("utf-8")
+    ends = np.cumsum(arrays["p_length"]).tolist()
+    starts = [0] + ends[:-1]
+    sections = [tuple(section) for section in data["sections"]]
+    extras = data["extras"]
+    kinds = arrays["p_kind"].tolist()
+    positions = [tuple(p) for p in arrays["p_position"].tolist()]
+    lines = arrays["p_line"].tolist()
+    section_ids = arrays["p_section"].tolist()
+    notes: list[Note] = []
+    i = 0
+    for raw in data["notes"]:
+        passages = []
+        for j in range(i, i + raw["passages"]):
+            cells, header, links = extras.get(str(j), ((), (), ()))
+            passages.append(Passage(_KINDS[kinds[j]], text[starts[j] : ends[j]], sections[section_ids[j]],
+                                    positions[j], tuple(cells), tuple(header), tuple(links), lines[j]))
+        i += raw["passages"]
+        notes.append(Note(
+            path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],
+            passages=tuple(passages), date=raw["date"], meta=raw["meta"], links=tuple(raw["links"]),
+            table_shapes=tuple(tuple(shape) for shape in raw["table_shapes"]), content_hash=raw["content_hash"],
+        ))
+    if i != len(kinds):
+        raise ValueError("passages and notes disagree")
+    return notes
