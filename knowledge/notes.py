@@ -244,6 +244,14 @@ def _is_note(name: str) -> bool:
     return name.lower().endswith(NOTE_SUFFIXES)
 
 
+def _links_in(folder: str) -> frozenset[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(entry.name for entry in entries if entry.is_symlink())
+    except OSError:
+        return frozenset()
+
+
 def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> Iterator[tuple[str, str, bool]]:
     """Yield (path, rel_path, reached_through_a_symlink) for every note file under `folder`.
 
@@ -276,11 +284,12 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
                 visited.add(target)
             keep.append(name)
         dirnames[:] = keep
-        for name in sorted(filenames):
-            if not _is_note(name):
-                continue
+        notes_here = sorted(name for name in filenames if _is_note(name))
+        # One directory listing says which entries are links (no lstat per file).
+        links_here = _links_in(dirpath) if notes_here else frozenset()
+        for name in notes_here:
             full = os.path.join(dirpath, name)
-            linked = os.path.islink(full)
+            linked = name in links_here
             if linked and not _inside(os.path.realpath(full), roots):
                 problems.append(LoadProblem(os.path.abspath(full), OUTSIDE))
                 continue

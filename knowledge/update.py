@@ -61,10 +61,7 @@ def _regroup(index: Index, changed: list[Note], removed: list[str]) -> list[Note
 
 
 def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed: list[str]) -> Index:
-    vocabulary = dict(index.postings.layers[0].rows)  # a copy: the old index keeps its own
-    for layer in index.postings.layers[1:]:
-        for term in layer.rows:
-            vocabulary.setdefault(term, len(vocabulary))
+    vocabulary: dict[str, int] = {}  # the layer's own term ids: tables map terms, not ids, across layers
     parts = [tokenize_note(note, vocabulary) for note in changed]
     first_note, first_passage = len(index.notes), index.passage_count
     notes = index.notes + tuple(changed)
@@ -85,11 +82,12 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
         note_ids[note.path] = first_note + i
 
     text, title, key = _layers(parts, vocabulary, first_note, first_passage, index.avg_length)
-    buckets = {k: list(v) for k, v in index.vocabulary.items()}
     fresh = [t for t in text.rows if t not in index.postings and len(t) >= 4 and t[0].isalpha() and t.isascii()
              and not t.startswith("~")]
+    buckets = dict(index.vocabulary)  # shares the old lists; those that grow are copied first
     for term in fresh:
-        buckets.setdefault((term[0], len(term)), []).append(term)
+        bucket = (term[0], len(term))
+        buckets[bucket] = [*buckets.get(bucket, ()), term]
     alive = [note for group in groups for note in group.notes]
     return dataclasses.replace(
         index,
@@ -107,7 +105,7 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
         note_sizes=np.concatenate([index.note_sizes, sizes]).astype(np.int32),
         note_ids=note_ids,
         languages=frozenset(note.lang for note in alive),
-        dead=np.union1d(index.dead, dead_ids).astype(np.int32),
+        dead=np.unique(np.concatenate([index.dead, dead_ids])).astype(np.int32),
         layered_passages=index.layered_passages + int(sizes.sum()),
     )
 
