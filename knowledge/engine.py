@@ -1,7 +1,8 @@
 """Engine: the one object the bot and the command line talk to.
 
-Where a question becomes an answer: `Engine.ask` → `search.rank` (find the note and
-passage) → `answering.compose` (pick the asker's translation, build the text).
+Where a question becomes an answer: `Engine.ask` → `detect.detect_language` →
+`search.search` (find the note and passage) → `answering.compose` (pick the asker's
+translation, build the text).
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from .store import Cache, load_cache, save_cache
 from .store import empty as empty_cache
 from .suggest import Choices, suggest
 from .update import apply_changes
-
 
 _log = logging.getLogger(__name__)
 
@@ -122,11 +122,12 @@ class Engine:
 
     def stats(self) -> dict[str, object]:
         """{"notes": int, "groups": int, "passages": int, "languages": {lang: count}}."""
-        languages = Counter(note.lang for note in self.notes)
+        notes = self.notes
+        languages = Counter(note.lang for note in notes)
         return {
-            "notes": len(self.notes),
-            "groups": len(self.groups),
-            "passages": self.index.passage_count,
+            "notes": len(notes),
+            "groups": sum(1 for group in self.groups if group.notes),
+            "passages": sum(len(note.passages) for note in notes),
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "problems": len(self.problems),
         }
