@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -60,12 +59,10 @@ async def test_autocomplete_suggests_titles_fast_and_never_fails(online):
     for odd in ("", " ", "?", "x" * 500, "\u0000<@123>", "¿"):
         choices = await fake.send_autocomplete("ask", "question", odd)
         assert len(choices) <= 25
-    # In-process speed of what the callback does for each keystroke.
+    # Every keystroke of a word gets choices (its speed is measured in bench/autocomplete.py).
     cog = bot.get_cog("AskCog")
-    started = time.perf_counter()
     for prefix in ("d", "de", "dee", "deep", "deeps", "v", "vl", "vll", "vllm"):
-        await cog.ask_autocomplete(None, prefix)  # type: ignore[arg-type]
-    assert (time.perf_counter() - started) / 9 < 0.1
+        assert await cog.ask_autocomplete(None, prefix)  # type: ignore[arg-type]
 
 
 async def test_context_menu_answers_the_selected_message(online):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -275,9 +274,7 @@ def test_symlink_loop_does_not_hang(folder: Path):
     (folder / "sub" / "self").symlink_to(folder / "sub", target_is_directory=True)
     (folder / "ring-a.md").symlink_to(folder / "ring-b.md")
     (folder / "ring-b.md").symlink_to(folder / "ring-a.md")
-    start = time.perf_counter()
     result = load_notes([folder])
-    assert time.perf_counter() - start < 5
     assert [n.rel_path for n in result.notes] == ["good-en.md"]
     assert {Path(p.path).name for p in result.problems} == {"ring-a.md", "ring-b.md"}
 
