@@ -11,6 +11,7 @@ from .search import search
 from .text import fold
 
 MAX_CHOICE_CHARS = 100  # Discord caps an autocomplete choice at 100 characters
+FUZZY_CUTOFF = 80
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def _clip(text: str) -> str:
 
 
 def suggest(index: Index, choices: Choices, typed: str, limit: int = 25) -> list[str]:
-    """Titles of the notes the words typed so far find, then fuzzy matches of the text itself."""
+    """Titles of the notes the words typed so far find, then titles and facts that contain
+    the text, then close spellings of it (cheapest first: this runs on every keystroke)."""
     limit = max(0, min(limit, 25))
     typed = typed.strip()
     if not typed:
@@ -52,6 +54,14 @@ def suggest(index: Index, choices: Choices, typed: str, limit: int = 25) -> list
     found: dict[str, None] = {}
     for hit in search(index, typed, limit=limit).hits:
         found.setdefault(_clip(index.groups[hit.group].original.title))
-    for _, _, i in process.extract(fold(typed), choices.folded, scorer=fuzz.WRatio, limit=limit, score_cutoff=60):
-        found.setdefault(choices.texts[i])
+    needle = fold(typed)
+    for text, folded in zip(choices.texts, choices.folded):
+        if len(found) >= limit:
+            break
+        if needle in folded:
+            found.setdefault(text)
+    if len(found) < limit and len(needle) >= 3:
+        for _, _, i in process.extract(needle, choices.folded, scorer=fuzz.partial_ratio, limit=limit,
+                                       score_cutoff=FUZZY_CUTOFF):
+            found.setdefault(choices.texts[i])
     return list(found)[:limit]
