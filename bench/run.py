@@ -44,6 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 RESULTS_MD = ROOT / "bench" / "results.md"
 ENGINES = ("ours", "bm25s", "fts5", "tantivy")
+METHOD_NOTES = (
+    "bm25s's build includes about 6 s of numba compilation, paid by its first question in every fresh process.",
+    "Peers answer with their best passage's note; bm25s and tantivy index the same tokens (casefolded words, "
+    "CJK as character pairs), FTS5 its own trigrams; see bench/README.md.",
+)
 TARGETS_10K = {"build_s": 10.0, "peak_rss_mb": 600.0, "p50_ms": 2.0, "p99_ms": 20.0}  # issue 4
 
 
@@ -69,7 +74,7 @@ class Row:
     contains: float
     gen_found: float | None
     wall_s: float  # one run of the measuring process, start to exit
-    measured: str  # when, ISO date
+    measured: str  # when the invocation started, ISO date
     command: str
     source: str  # the knowledge commit measured
 
@@ -160,7 +165,7 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def summarise(size: str, files: int, runs: list[dict[str, Any]], command: str, source: str) -> Row:
+def summarise(size: str, files: int, runs: list[dict[str, Any]], args: argparse.Namespace) -> Row:
     def median(key: str) -> float:
         return statistics.median(float(r[key]) for r in runs)
 
@@ -178,12 +183,11 @@ def summarise(size: str, files: int, runs: list[dict[str, Any]], command: str, s
         # (a code block copied into every translation) differently from one run to the next
         found=median("found"), rejected=median("rejected"), language=median("language"),
         contains=median("contains"), gen_found=optional("gen_found"),
-        wall_s=median("wall_s"), measured=dt.datetime.now().isoformat(timespec="minutes"), command=command,
-        source=source,
+        wall_s=median("wall_s"), measured=args.started, command=args.command, source=args.source,
     )
 
 
-def bench_size(size: str, engines: list[str], args: argparse.Namespace, command: str) -> list[Row]:
+def bench_size(size: str, engines: list[str], args: argparse.Namespace) -> list[Row]:
     files = parse_size(size)
     started = time.perf_counter()
     corpus = ensure_corpus(files, args.base)
@@ -199,7 +203,7 @@ def bench_size(size: str, engines: list[str], args: argparse.Namespace, command:
             append_run_csv(size_label(files), result)
             if "error" not in result:
                 runs[engine].append(result)
-    return [summarise(size_label(files), notes, r, command, args.source) for r in runs.values() if r]
+    return [summarise(size_label(files), notes, r, args) for r in runs.values() if r]
 
 
 def brief(result: dict[str, Any]) -> str:
@@ -272,11 +276,15 @@ def table(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r.size, f"{r.files:,}", f"{r.passages:,}", r.engine, f"{r.build_s:.1f}", optional(r.index_s, ".1f"),
-                 f"{r.peak_rss_mb:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.1f}", f"{r.found:.3f}",
+                 f"{r.peak_rss_mb:,.0f}", ms(r.p50_ms), ms(r.p99_ms), f"{r.found:.3f}",
                  f"{r.rejected:.3f}", f"{r.language:.3f}", optional(r.gen_found, ".3f"),
                  str(r.runs)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
 def optional(value: float | None, spec: str) -> str:
@@ -318,7 +326,7 @@ def chart(rows: list[Row], path: Path, title: str) -> None:
 
     sizes = sorted({(r.files, r.size) for r in rows})
     engines = [e for e in ENGINES if any(r.engine == e for r in rows)]
-    metrics = [("build_s", "build from markdown (s)", True), ("peak_rss_mb", "peak RSS (MB)", True),
+    metrics = [("build_s", "build from markdown (s); x: size, notes", True), ("peak_rss_mb", "peak RSS (MB)", True),
                ("found", "found rate, dev questions", False), ("p50_ms", "latency p50 (ms)", True),
                ("p99_ms", "latency p99 (ms)", True), ("rejected", "rejected rate, dev questions", False)]
     fig, grid = plt.subplots(2, 3, figsize=(13, 7.5))
@@ -332,21 +340,25 @@ def chart(rows: list[Row], path: Path, title: str) -> None:
             ax.bar(np.arange(len(sizes)) + i * width, values, width, label=engine)
         if key in TARGETS_10K:
             ax.axhline(TARGETS_10K[key], color="grey", linestyle=":", linewidth=1, label="target at 10k")
-        ax.set_xticks(np.arange(len(sizes)) + width * (len(engines) - 1) / 2, [f"{s}\n{f:,} notes" for f, s in sizes])
+        ax.set_xticks(np.arange(len(sizes)) + width * (len(engines) - 1) / 2, [f"{s}\n{f:,}" for f, s in sizes])
         ax.set_title(label, fontsize=10)
         if log:
             ax.set_yscale("log")
         else:
             ax.set_ylim(0, 1)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
     fig.suptitle("\n".join(textwrap.wrap(title, 150)), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))  # room for the legend below the panels
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def write_markdown(rows: list[Row], notes: list[str]) -> str:
-    commands = sorted({(r.measured, r.command, r.source) for r in rows})
+    first: dict[tuple[str, str], str] = {}  # (command, code) → when it started
+    for r in rows:
+        first[(r.command, r.source)] = min(r.measured, first.get((r.command, r.source), r.measured))
+    commands = sorted((when, command, source) for (command, source), when in first.items())
     text = "\n".join([
         "# Benchmark: our engine against bm25s, SQLite FTS5 (trigram) and tantivy",
         "",
@@ -355,7 +367,8 @@ def write_markdown(rows: list[Row], notes: list[str]) -> str:
         "latency is per question (dev + generated questions, each the median of its repeats), in process;",
         "found/rejected/language are `shared/eval/score.py`'s rates on the dev questions (peers never say",
         "\"I don't know\": their rejected rate counts questions that matched nothing); gen found is the",
-        "found rate on questions cut from generated notes (hard: the distractors share their sentences).",
+        "found rate on questions cut from generated notes (hard: other distractors remix the same real",
+        "sentences). All engines run on the same 2 cores, one at a time.",
         "Build is from markdown to ready; for a peer, index s is the part after loading the notes (the",
         "engine's own loader, knowledge.notes + grouping, whose time is the rest); ours loads inside its build.",
         "",
@@ -372,6 +385,30 @@ def write_markdown(rows: list[Row], notes: list[str]) -> str:
 
 
 # ------------------------------------------------------------------ command line
+def measure_all(args: argparse.Namespace, engines: list[str]) -> tuple[list[Row], str]:
+    args.command = "python -m bench.run " + shlex.join(sys.argv[1:])
+    args.started = dt.datetime.now().isoformat(timespec="minutes")
+    with tempfile.TemporaryDirectory(prefix="bench-code-") as frozen:
+        args.source = snapshot_knowledge(args.code, Path(frozen))
+        args.code = Path(frozen)
+        about = f"{machine()}; {versions()}; {args.source}"
+        print(about, flush=True)
+        rows: list[Row] = []
+        for size in args.sizes.split(","):
+            rows += bench_size(size.strip(), engines, args)
+    print("\n" + table(rows))
+    return rows, about
+
+
+def report(rows: list[Row], about: str, limit_mb: float) -> None:
+    merged = merge_results(rows)
+    notes = [f"Machine: {about}.", distractor_line(merged), *target_lines(merged, limit_mb), *METHOD_NOTES]
+    chart(merged, OUT / "results.png", about)
+    write_markdown(merged, notes)
+    print("\n".join(notes))
+    print(f"\nwrote {OUT / 'results.csv'}, {OUT / 'results.png'}, {RESULTS_MD}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="real,1k,10k", help="comma-separated: real, 1k, 10k, 50k or numbers")
@@ -383,27 +420,15 @@ def main() -> None:
     parser.add_argument("--base", type=Path, default=None, help="generated corpora (default $TMPDIR/notes-bench)")
     parser.add_argument("--code", choices=("worktree", "head"), default="worktree",
                         help="measure knowledge/ as it is now (copied at start) or as last committed")
+    parser.add_argument("--report", action="store_true",
+                        help="measure nothing: rewrite the chart and results.md from bench/out/results.csv")
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = sorted(set(engines) - set(ENGINES))
     if unknown:
         parser.error(f"unknown engines: {', '.join(unknown)}")
-    command = "python -m bench.run " + shlex.join(sys.argv[1:])
-    with tempfile.TemporaryDirectory(prefix="bench-code-") as frozen:
-        args.source = snapshot_knowledge(args.code, Path(frozen))
-        args.code = Path(frozen)
-        about = f"{machine()}; {versions()}; {args.source}"
-        print(about, flush=True)
-        rows: list[Row] = []
-        for size in args.sizes.split(","):
-            rows += bench_size(size.strip(), engines, args, command)
-    print("\n" + table(rows))
-    merged = merge_results(rows)
-    notes = [f"Machine: {about}.", distractor_line(merged), *target_lines(merged, args.max_rss_gb * 1024)]
-    chart(merged, OUT / "results.png", about)
-    write_markdown(merged, notes)
-    print("\n".join(notes))
-    print(f"\nwrote {OUT / 'results.csv'}, {OUT / 'results.png'}, {OUT / 'runs.csv'}, {RESULTS_MD}")
+    rows, about = ([], f"{machine()}; {versions()}") if args.report else measure_all(args, engines)
+    report(rows, about, args.max_rss_gb * 1024)
 
 
 if __name__ == "__main__":
