@@ -208,11 +208,14 @@ def _coverage(
             if posting.df > common:
                 best = np.maximum(best, factor)
                 continue
-            groups = index.note_group[index.passage_note[posting.passages]]
-            present = np.isin(group_ids, groups)
+            # Mark the groups the term occurs in (shifted by one: dead notes are group -1),
+            # then read the candidates' marks: linear, where np.isin would sort.
+            marks = np.zeros(len(index.groups) + 1, dtype=bool)
+            marks[index.note_group[index.passage_note[posting.passages]] + 1] = True
             titled = index.title_postings.get(term)
             if titled is not None:
-                present |= np.isin(group_ids, index.note_group[titled.passages])
+                marks[index.note_group[titled.passages] + 1] = True
+            present = marks[group_ids + 1]
             credit = min(1.0, factor * 1.6) if term.startswith(PREFIX_MARK) else factor
             best = np.maximum(best, np.where(present, credit, 0.0))
         weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)
