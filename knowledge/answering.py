@@ -161,7 +161,7 @@ def answer_text(note: Note, passage: Passage, question: str, scores: list[float]
     """The passage, read on into the blocks after it while they still match the question (or
     while it only announces them: a heading, a short item, a line ending in ":")."""
     start = note.passages.index(passage) if passage in note.passages else -1
-    pieces = [_passage_text(note, passage, question, MAX_ANSWER_CHARS)]
+    pieces = [_passage_text(passage, question, MAX_ANSWER_CHARS)]
     budget = MAX_ANSWER_CHARS - len(pieces[0])
     announces = _announces(passage)
     following = note.passages[start + 1 :] if start >= 0 else ()
@@ -172,7 +172,7 @@ def answer_text(note: Note, passage: Passage, question: str, scores: list[float]
         relevant = scores is not None and scores[start] > 0 and scores[offset] >= FOLLOW_SHARE * scores[start]
         if not (announces or relevant):
             break
-        piece = _passage_text(note, nxt, question, budget if announces else MAX_ANSWER_CHARS)
+        piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS)
         if len(piece) > budget:
             break
         pieces.append(piece)
@@ -182,7 +182,7 @@ def answer_text(note: Note, passage: Passage, question: str, scores: list[float]
     second = _runner_up(scores, start, used)
     if second is not None and budget >= MIN_PIECE_CHARS:
         # Two blocks match almost equally: the fact may be in either, so show both (briefly).
-        piece = _passage_text(note, note.passages[second], question, budget - 2)
+        piece = _passage_text(note.passages[second], question, budget - 2)
         if len(piece) <= budget - 2:
             pieces.append("… " + piece if not piece.startswith("```") else piece)
     return _join(pieces, heading=passage.kind == "heading")
@@ -203,7 +203,7 @@ def _announces(passage: Passage) -> bool:
     return passage.kind == "heading" or len(text) < SHORT_PASSAGE_CHARS or text.endswith((":", "："))
 
 
-def _passage_text(note: Note, passage: Passage, question: str, limit: int) -> str:
+def _passage_text(passage: Passage, question: str, limit: int) -> str:
     if passage.kind == "code":
         return _code_lines(passage, question)
     if passage.kind == "row" and passage.cells:

@@ -300,18 +300,6 @@ def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avg_length: float) -> np.
     return (tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
 
 
-def build_index(
-    groups: tuple[NoteGroup, ...],
-    tokenized: Mapping[str, NoteTerms] | None = None,
-    vocabulary: dict[str, int] | None = None,
-) -> Index:
-    """Index the notes of `groups`. `tokenized` (path → NoteTerms over `vocabulary`) spares
-    tokenizing notes whose content hash did not change; `vocabulary` is extended in place."""
-    vocabulary = {} if vocabulary is None else vocabulary
-    notes = tuple(note for group in groups for note in group.notes)
-    return assemble_index(groups, notes, tokenize_notes(notes, tokenized, vocabulary), vocabulary)
-
-
 def tokenize_notes(notes: tuple[Note, ...], tokenized: Mapping[str, NoteTerms] | None,
                    vocabulary: dict[str, int]) -> list[NoteTerms]:
     """Each note's NoteTerms: from `tokenized` when its content hash matches, else freshly made."""

@@ -135,10 +135,6 @@ def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
     return [stem]
 
 
-def is_prefix_term(term: str) -> bool:
-    return term.startswith(PREFIX_MARK)
-
-
 def is_compound_term(term: str) -> bool:
     """A flag ("--hard") or dotted name ("group.id"), emitted beside its parts for precision."""
     return term.startswith("-") or "." in term or "_" in term
