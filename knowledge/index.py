@@ -36,8 +36,21 @@ class Postings:
         return int(self.passages.size)
 
 
+class _Lookup:
+    """`table[term]` for tables that define `get(term)`."""
+
+    def get(self, term: str) -> Postings | None:
+        raise NotImplementedError
+
+    def __getitem__(self, term: str) -> Postings:
+        found = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+
 @dataclass(frozen=True)
-class PostingTable:
+class PostingTable(_Lookup):
     """term → ids (and weights), stored as three flat arrays: compact, and fast to save and load."""
 
     rows: dict[str, int]  # term → row
@@ -61,12 +74,6 @@ class PostingTable:
         lo, hi = int(self.offsets[row]), int(self.offsets[row + 1])
         return Postings(self.items[lo:hi], None if self.weights is None else self.weights[lo:hi])
 
-    def __getitem__(self, term: str) -> Postings:
-        found = self.get(term)
-        if found is None:
-            raise KeyError(term)
-        return found
-
     def df(self, term: str) -> int:
         row = self.rows.get(term)
         return 0 if row is None else int(self.offsets[row + 1] - self.offsets[row])
@@ -89,7 +96,7 @@ class PostingTable:
 
 
 @dataclass(frozen=True)
-class LayeredTable:
+class LayeredTable(_Lookup):
     """Posting tables stacked: a big base and small layers added by incremental reloads.
     Each layer's ids are above the previous layer's, so a term's ids stay ascending."""
 
@@ -112,12 +119,6 @@ class LayeredTable:
             return found[0] if found else None
         weights = None if found[0].weights is None else np.concatenate([p.weights for p in found])
         return Postings(np.concatenate([p.passages for p in found]), weights)
-
-    def __getitem__(self, term: str) -> Postings:
-        found = self.get(term)
-        if found is None:
-            raise KeyError(term)
-        return found
 
     def df(self, term: str) -> int:
         return sum(layer.df(term) for layer in self.layers)
