@@ -168,11 +168,12 @@ def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarra
 def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     text = arrays["p_text"].tobytes().decode("utf-8")
     ends = np.cumsum(arrays["p_length"]).tolist()
-    starts = [0] + ends[:-1]
+    starts = [0, *ends[:-1]]
     sections = [tuple(section) for section in data["sections"]]
-    extras = data["extras"]
-    kinds = arrays["p_kind"].tolist()
-    positions = [tuple(p) for p in arrays["p_position"].tolist()]
+    extras = {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()}
+    plain = ((), (), ())
+    kinds = [_KINDS[k] for k in arrays["p_kind"].tolist()]
+    positions = list(map(tuple, arrays["p_position"].tolist()))
     lines = arrays["p_line"].tolist()
     section_ids = arrays["p_section"].tolist()
     notes: list[Note] = []
@@ -180,9 +181,9 @@ def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     for raw in data["notes"]:
         passages = []
         for j in range(i, i + raw["passages"]):
-            cells, header, links = extras.get(str(j), ((), (), ()))
-            passages.append(Passage(_KINDS[kinds[j]], text[starts[j] : ends[j]], sections[section_ids[j]],
-                                    positions[j], tuple(cells), tuple(header), tuple(links), lines[j]))
+            cells, header, links = extras.get(j, plain)
+            passages.append(Passage(kinds[j], text[starts[j] : ends[j]], sections[section_ids[j]], positions[j],
+                                    cells, header, links, lines[j]))
         i += raw["passages"]
         notes.append(Note(
             path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],
