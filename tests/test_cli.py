@@ -1,0 +1,60 @@
+"""The command line as a user runs it: `python -m bot ask|chat|check`, in a real process."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120, cwd=cwd or ROOT)
+
+
+def test_ask_prints_the_answer_and_its_source_from_the_bundled_notes(tmp_path: Path) -> None:
+    done = run("ask", "does DeepSeek use vLLM?", cwd=tmp_path)  # any working directory
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Yes — DeepSeek has open-sourced")
+    assert "Source: vLLM Adoption by AI Providers" in done.stdout
+
+
+def test_ask_json_reads_stdin_one_object_per_line_in_order() -> None:
+    done = run("ask", "--json", stdin="¿OpenAI usa vLLM?\ndoes Groq use vLLM?\n\n")
+    assert done.returncode == 0, done.stderr
+    replies = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["question"] for r in replies] == ["¿OpenAI usa vLLM?", "does Groq use vLLM?", ""]
+    first, second, empty = replies
+    assert first["answered"] and first["language"] == "es" and first["answer_language"] == "es"
+    assert first["answer"].startswith("No") and first["sources"][0]["lang"] == "es"
+    assert not second["answered"] and second["sources"] == [] and "I don't know" in second["answer"]
+    assert not empty["answered"]
+
+
+def test_chat_answers_each_line_until_an_empty_one() -> None:
+    done = run("chat", "--locale", "es-ES", stdin="¿DeepSeek usa vLLM?\n\nnever read\n")
+    assert done.returncode == 0, done.stderr
+    assert "2 notes loaded" in done.stdout
+    assert "Sí — DeepSeek" in done.stdout and "never read" not in done.stdout
+
+
+def test_check_counts_languages_and_fails_on_a_broken_note(tmp_path: Path) -> None:
+    ok = run("check")
+    assert ok.returncode == 0 and "en       1" in ok.stdout and "es       1" in ok.stdout and "no problems" in ok.stdout
+    (tmp_path / "good-en.md").write_text("---\ntitle: Good\n---\n\nfine\n", encoding="utf-8")
+    (tmp_path / "bad-en.md").write_text("---\ntitle: [oops\n---\n\nbody\n", encoding="utf-8")
+    broken = run("check", "--notes", str(tmp_path))
+    assert broken.returncode == 1
+    assert "1 notes in 1 translation groups" in broken.stdout
+    assert re.search(re.escape(str(tmp_path / "bad-en.md")) + r":[23]: invalid YAML", broken.stdout), broken.stdout
+
+
+def test_a_bad_config_names_the_key_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("answers:\n  min_confidence: high\n", encoding="utf-8")
+    done = run("ask", "--config", str(config), "hello")
+    assert done.returncode == 2
+    assert "answers.min_confidence" in done.stderr and done.stdout == ""
