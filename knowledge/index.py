@@ -7,7 +7,6 @@ passages that share a term with it, without a Python loop per passage.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -17,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from .model import Note, NoteGroup, Passage
-from .text import terms
+from .text import PREFIX_MARK, terms
 
 K1 = 1.2
 B = 0.5  # passages are short and similar in length: mild length normalisation
@@ -184,7 +183,6 @@ class Index:
             found.extend(self.vocabulary.get((word[0], length), ()))
         return found
 
-
     def completions(self, start: str, limit: int = 3) -> list[str]:
         """The most frequent vocabulary words that begin with `start` ("jav" → "java")."""
         i = bisect.bisect_left(self.sorted_words, start)
@@ -196,7 +194,7 @@ class Index:
         return found[:limit]
 
 
-def passage_terms(note: Note, passage: Passage) -> dict[str, float]:
+def passage_terms(passage: Passage) -> dict[str, float]:
     """Weighted term frequencies of one passage: its own words, plus a share of its headings'.
 
     A table row counts its cells, and its header only a little, since every row of the
@@ -247,7 +245,7 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     key_ids: list[int] = []
     key_counts: list[int] = []
     for passage in note.passages:
-        freq = passage_terms(note, passage)
+        freq = passage_terms(passage)
         term_ids.extend([intern(term, len(vocabulary)) for term in freq])
         tfs.extend(freq.values())
         counts.append(len(freq))
@@ -276,23 +274,38 @@ class SavedTables:
     avg_length: float
 
 
-def tables_of(parts: list[NoteTerms], terms_of: list[str], passages: int, notes: int) -> SavedTables:
-    def joined(field_name: str, dtype: type) -> np.ndarray:
-        arrays = [getattr(part, field_name) for part in parts]
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+def _joined(parts: list[NoteTerms], name: str, dtype: type) -> np.ndarray:
+    arrays = [getattr(part, name) for part in parts]
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
 
-    pids = np.repeat(np.arange(passages, dtype=np.int32), joined("counts", np.int64))
-    tfs = joined("tfs", np.float32)
-    lengths = np.bincount(pids, weights=tfs, minlength=passages).astype(np.float32)
-    avg = float(lengths.mean()) if lengths.size else 1.0
+
+def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 0, first_note: int = 0,
+              avg_length: float | None = None) -> SavedTables:
+    """Posting tables of tokenized notes whose passages and notes are numbered from
+    `first_passage` and `first_note` (a whole index from 0, a reload's layer after the old
+    index). `avg_length` is the mean passage length BM25 normalises by (default: theirs)."""
+    counts = _joined(parts, "counts", np.int64)
+    local = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+    tfs = _joined(parts, "tfs", np.float32)
+    lengths = np.bincount(local, weights=tfs, minlength=counts.size).astype(np.float32)
+    if avg_length is None:
+        avg_length = float(lengths.mean()) if lengths.size else 1.0
+    weights = bm25_weights(tfs, lengths[local], avg_length)
     rows = {term: i for i, term in enumerate(terms_of)}
-    text = PostingTable.from_pairs(terms_of, joined("term_ids", np.int32), pids, bm25_weights(tfs, lengths[pids], avg),
+    passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
+    text = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), local + first_passage, weights,
                                    rows=rows)
-    title_notes = np.repeat(np.arange(notes, dtype=np.int32), [p.title_ids.size for p in parts])
-    title = PostingTable.from_pairs(terms_of, joined("title_ids", np.int32), title_notes, rows=rows)
-    key_pids = np.repeat(np.arange(passages, dtype=np.int32), joined("key_counts", np.int64))
-    key = PostingTable.from_pairs(terms_of, joined("key_ids", np.int32), key_pids, rows=rows)
-    return SavedTables(text, title, key, avg)
+    title_notes = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
+                            [p.title_ids.size for p in parts])
+    title = PostingTable.from_pairs(terms_of, _joined(parts, "title_ids", np.int32), title_notes, rows=rows)
+    key_pids = np.repeat(passage_ids, _joined(parts, "key_counts", np.int64))
+    key = PostingTable.from_pairs(terms_of, _joined(parts, "key_ids", np.int32), key_pids, rows=rows)
+    return SavedTables(text, title, key, avg_length)
+
+
+def typo_candidate(term: str) -> bool:
+    """Vocabulary words that typos are looked up among: plain ASCII words of 4 letters or more."""
+    return len(term) >= 4 and term[0].isalpha() and term.isascii() and not term.startswith(PREFIX_MARK)
 
 
 def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avg_length: float) -> np.ndarray:
@@ -316,7 +329,6 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
                    vocabulary: dict[str, int], saved: "SavedTables | None" = None) -> Index:
     """Posting tables from tokenized notes: concatenation and one sort, no Python loop per term
     (or the tables saved with the cache, when they were made from these very notes)."""
-    terms_of = list(vocabulary)  # a copy: the live vocabulary may grow while this index serves
     note_group = np.fromiter(
         (g for g, group in enumerate(groups) for _ in group.notes), dtype=np.int32, count=len(notes)
     )
@@ -326,16 +338,12 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     if len(notes) > 1:
         np.cumsum(sizes[:-1], out=first[1:])
     passage_local = (np.arange(passage_note.size, dtype=np.int64) - first[passage_note]).astype(np.int32)
-    tables = saved or tables_of(parts, terms_of, passage_note.size, len(notes))
-    rows = tables.text.rows
+    # list(vocabulary) is a copy: the live vocabulary may grow while this index serves.
+    tables = saved or tables_of(parts, list(vocabulary))
     postings = LayeredTable((tables.text,))
-    title_postings = LayeredTable((dataclasses.replace(tables.title, rows=rows),))
-    key_postings = LayeredTable((dataclasses.replace(tables.key, rows=rows),))
-    avg = tables.avg_length
-
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for term in postings:
-        if len(term) >= 4 and term[0].isalpha() and term.isascii() and not term.startswith("~"):
+        if typo_candidate(term):
             vocabulary_buckets[(term[0], len(term))].append(term)
     return Index(
         groups=groups,
@@ -344,13 +352,13 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         passage_note=passage_note,
         passage_local=passage_local,
         postings=postings,
-        title_postings=title_postings,
-        key_postings=key_postings,
+        title_postings=LayeredTable((tables.title,)),
+        key_postings=LayeredTable((tables.key,)),
         vocabulary=dict(vocabulary_buckets),
         sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
         languages=frozenset(note.lang for note in notes),
         note_first_passage=first.astype(np.int32),
         note_sizes=sizes.astype(np.int32),
         note_ids={note.path: nid for nid, note in enumerate(notes)},
-        avg_length=avg,
+        avg_length=tables.avg_length,
     )

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from .grouping import explicit_key
-from .index import Index, LayeredTable, NoteTerms, PostingTable, bm25_weights, tokenize_note
+from .index import Index, LayeredTable, tables_of, tokenize_note, typo_candidate
 from .model import Note, NoteGroup
 
 MAX_LAYERS = 8
@@ -81,9 +81,8 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
     for i, note in enumerate(changed):
         note_ids[note.path] = first_note + i
 
-    text, title, key = _layers(parts, vocabulary, first_note, first_passage, index.avg_length)
-    fresh = [t for t in text.rows if t not in index.postings and len(t) >= 4 and t[0].isalpha() and t.isascii()
-             and not t.startswith("~")]
+    layer = tables_of(parts, list(vocabulary), first_passage, first_note, index.avg_length)
+    fresh = [t for t in layer.text.rows if t not in index.postings and typo_candidate(t)]
     buckets = dict(index.vocabulary)  # shares the old lists; those that grow are copied first
     for term in fresh:
         bucket = (term[0], len(term))
@@ -96,9 +95,9 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
         note_group=note_group,
         passage_note=np.concatenate([index.passage_note, np.repeat(np.arange(first_note, len(notes), dtype=np.int32), sizes)]),
         passage_local=np.concatenate([index.passage_local] + [np.arange(size, dtype=np.int32) for size in sizes]),
-        postings=LayeredTable(index.postings.layers + (text,)),
-        title_postings=LayeredTable(index.title_postings.layers + (title,)),
-        key_postings=LayeredTable(index.key_postings.layers + (key,)),
+        postings=LayeredTable(index.postings.layers + (layer.text,)),
+        title_postings=LayeredTable(index.title_postings.layers + (layer.title,)),
+        key_postings=LayeredTable(index.key_postings.layers + (layer.key,)),
         vocabulary=buckets,
         sorted_words=tuple(sorted((*index.sorted_words, *fresh))) if fresh else index.sorted_words,
         note_first_passage=np.concatenate([index.note_first_passage, starts]).astype(np.int32),
@@ -108,33 +107,3 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
         dead=np.unique(np.concatenate([index.dead, dead_ids])).astype(np.int32),
         layered_passages=index.layered_passages + int(sizes.sum()),
     )
-
-
-def _layers(parts: list[NoteTerms], vocabulary: dict[str, int], first_note: int, first_passage: int,
-            avg_length: float) -> tuple[PostingTable, PostingTable, PostingTable]:
-    """Posting tables of the new notes alone, their ids following the old index's."""
-    def joined(name: str, dtype: type) -> np.ndarray:
-        arrays = [getattr(part, name) for part in parts]
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
-
-    counts = joined("counts", np.int64)
-    passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
-    pids = np.repeat(passage_ids, counts)
-    tfs = joined("tfs", np.float32)
-    lengths = np.bincount(pids - first_passage, weights=tfs, minlength=counts.size).astype(np.float32)
-    weights = bm25_weights(tfs, lengths[pids - first_passage], avg_length)
-    terms_of = list(vocabulary)
-    text = _local_table(terms_of, joined("term_ids", np.int32), pids, weights)
-    title_notes = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
-                            [p.title_ids.size for p in parts])
-    title = _local_table(terms_of, joined("title_ids", np.int32), title_notes)
-    key = _local_table(terms_of, joined("key_ids", np.int32), np.repeat(passage_ids, joined("key_counts", np.int64)))
-    return text, title, key
-
-
-def _local_table(terms_of: list[str], term_ids: np.ndarray, items: np.ndarray,
-                 weights: np.ndarray | None = None) -> PostingTable:
-    """A table over just the terms these ids use (a layer need not span the whole vocabulary)."""
-    used, local = np.unique(term_ids.astype(np.int64), return_inverse=True)
-    return PostingTable.from_pairs([terms_of[i] for i in used.tolist()], local.astype(np.int32), items, weights)
-
