@@ -165,6 +165,11 @@ class Index:
     def note_of(self, pid: int) -> Note:
         return self.notes[int(self.passage_note[pid])]
 
+    @property
+    def unseen_idf(self) -> float:
+        """The idf of a word in no passage: the rarest there can be."""
+        return self.idf("\0")
+
     def idf(self, term: str) -> float:
         df = self.postings.df(term)
         n = max(1, self.passage_count)

@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .index import Index
+from .index import Index, Postings
 from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 # Tuned on the dev questions as a whole (never per question); see tests/test_eval_floor.py.
@@ -31,6 +32,8 @@ TYPO_CUTOFF = 75.0
 COMPLETION_FACTOR = 0.5  # "jav" → "java": a word cut short
 UNTRANSLATED_WORD_FACTOR = 0.3  # the asker's ordinary words, in a note not translated to their language
 FOREIGN_UNKNOWN_FACTOR = 0.02  # unknown words of a language no note is written in
+UNKNOWN_CJK_FACTOR = 0.1  # an unknown CJK pair mostly straddles two words rather than naming a topic
+PREFIX_CREDIT = 0.56  # how much of a word a shared 5-letter prefix covers (cognates, inflections)
 CANDIDATE_PASSAGES = 300
 RERANKED_GROUPS = 20
 SUPPORT_PASSAGES = 4
@@ -70,11 +73,9 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
 
-
-
 def query_units(index: Index, question: str, language: str | None = None) -> tuple[QueryUnit, ...]:
     units: dict[str, QueryUnit] = {}
-    unknown_weight = index.idf("\0")  # idf of a term in no passage: the rarest possible
+    unknown_weight = index.unseen_idf
     # In a language no note is written in, unknown words are that language's grammar, not a
     # missing topic; names in Latin letters still count in full.
     foreign = language is not None and language not in index.languages
@@ -92,7 +93,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
         elif foreign and not word.isascii():
             weight = unknown_weight * FOREIGN_UNKNOWN_FACTOR
         elif len(word) <= 2 and ord(word[0]) >= 0x2E80:
-            weight = unknown_weight * 0.1  # an unknown CJK bigram is mostly a split across two words
+            weight = unknown_weight * UNKNOWN_CJK_FACTOR
         else:
             weight = unknown_weight
         units[word] = QueryUnit(word, tuple(alternatives), weight, word in names or is_compound_term(word))
@@ -123,8 +124,13 @@ def _looks_like_stop_word(word: str) -> bool:
     """A misspelt "does"/"what" ("dose", "waht") is filler, not an unknown topic."""
     if len(word) < 3 or not word.isascii() or not word[:1].isalpha():
         return False
-    near = [w for w in stop_words() if w[:1] == word[:1] and abs(len(w) - len(word)) <= 1 and len(w) >= 3]
+    near = [w for w in _stop_words_from(word[0]) if abs(len(w) - len(word)) <= 1]
     return process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF) is not None
+
+
+@lru_cache(maxsize=64)
+def _stop_words_from(letter: str) -> tuple[str, ...]:
+    return tuple(w for w in stop_words() if w[:1] == letter and len(w) >= 3)
 
 
 def search(index: Index, question: str, language: str | None = None, limit: int = 10) -> SearchResult:
@@ -135,14 +141,17 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     scores = np.zeros(n, dtype=np.float32)
     title_scores = np.zeros(len(index.notes), dtype=np.float32)
     name_scores = np.zeros(n, dtype=np.float32) if any(unit.name for unit in units) else None
+    # Looked up once: the coverage below reads the same postings (layers are concatenated per look-up).
+    postings = {term: index.postings[term] for unit in units for term, _ in unit.alternatives}
+    titles = {term: index.title_postings.get(term) for term in postings}
     for unit in units:
         for term, factor in unit.alternatives:
-            posting = index.postings[term]
+            posting = postings[term]
             gain = (index.idf(term) ** IDF_POWER * factor) * posting.weights
             scores[posting.passages] += gain
             if unit.name and name_scores is not None:
                 name_scores[posting.passages] += gain
-            titled = index.title_postings.get(term)
+            titled = titles[term]
             if titled is not None:
                 title_scores[titled.passages] += index.title_idf(term) ** IDF_POWER * factor
             keyed = index.key_postings.get(term)
@@ -171,14 +180,14 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     supported = {g: score + SUPPORT_WEIGHT * sum(support.get(g, ())) for g, (score, _) in best_per_group.items()}
     ranked = sorted(best_per_group.items(), key=lambda item: -supported[item[0]])[: max(limit, RERANKED_GROUPS)]
     group_ids = np.fromiter((g for g, _ in ranked), dtype=np.int32, count=len(ranked))
-    coverage = _coverage(index, units, group_ids, language)
+    coverage = _coverage(index, units, group_ids, language, postings, titles)
     hits = [
         GroupHit(group=g, score=supported[g] * cov, passage=pid, coverage=cov,
                  match=score * cov)
         for (g, (score, pid)), cov in zip(ranked, coverage)
     ]
     hits.sort(key=lambda hit: -hit.score)
-    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.idf("\0") ** IDF_POWER), scores, name_scores)
+    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.unseen_idf ** IDF_POWER), scores, name_scores)
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -189,7 +198,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _coverage(
-    index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray, language: str | None
+    index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray, language: str | None,
+    postings: dict[str, Postings], titles: dict[str, Postings | None],
 ) -> list[float]:
     """For each group, the idf-weighted share of question words that occur somewhere in it.
 
@@ -204,7 +214,7 @@ def _coverage(
     for unit in units:
         best = np.zeros(group_ids.size, dtype=np.float64)
         for term, factor in unit.alternatives:
-            posting = index.postings[term]
+            posting = postings[term]
             if posting.df > common:
                 best = np.maximum(best, factor)
                 continue
@@ -212,11 +222,11 @@ def _coverage(
             # then read the candidates' marks: linear, where np.isin would sort.
             marks = np.zeros(len(index.groups) + 1, dtype=bool)
             marks[index.note_group[index.passage_note[posting.passages]] + 1] = True
-            titled = index.title_postings.get(term)
+            titled = titles[term]
             if titled is not None:
                 marks[index.note_group[titled.passages] + 1] = True
             present = marks[group_ids + 1]
-            credit = min(1.0, factor * 1.6) if term.startswith(PREFIX_MARK) else factor
+            credit = PREFIX_CREDIT if term.startswith(PREFIX_MARK) else factor
             best = np.maximum(best, np.where(present, credit, 0.0))
         weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)
         total += weight
