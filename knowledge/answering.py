@@ -20,8 +20,8 @@ from .text import fold, terms
 MAX_ANSWER_CHARS = 500
 MAX_CODE_SNIPPET = 300
 MIN_PIECE_CHARS = 40
-FOLLOW_SHARE = 0.4
-RUNNER_UP_SHARE = 0.85  # a following block this close to the best match's score is part of the answer
+FOLLOW_SHARE = 0.4  # a following block this close to the best match's score is part of the answer
+RUNNER_UP_SHARE = 0.85  # another block this close is shown too: the fact may be in either
 NEIGHBOUR_SHARE = 0.3
 NAME_BOOST = 1.5
 LOCAL_SHARE = 0.6  # the asker's translation answers from its own best match when it is this close
@@ -46,9 +46,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
 
 @dataclass(frozen=True)
 class AnswerOptions:
-    fallback_languages: tuple[str, ...] = ("en", "original")
-    base_url: str | None = None
-    min_confidence: float = 0.35
+    """The part of EngineOptions that composing an answer needs (no defaults of its own)."""
+
+    fallback_languages: tuple[str, ...]
+    base_url: str | None
+    min_confidence: float
 
 
 def compose(index: Index, result: SearchResult, question: str, language: str, options: AnswerOptions) -> Answer:
@@ -59,16 +61,16 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
             score=round(result.confidence, 4), suggestions=_suggestions(index, result, language),
         )
     group = index.groups[best.group]
-    found_note = index.note_of(best.passage)
-    found_passage = index.passage(best.passage)
-    note = pick_translation(group, language, options.fallback_languages, found_note)
-    passage = choose_passage(index, result, note, best.passage, question)
-    text = answer_text(note, passage, question, _note_scores(index, result, note))
+    note = pick_translation(group, language, options.fallback_languages, index.note_of(best.passage))
+    ids = index.passage_range(note)
+    scores = result.scores[ids.start : ids.stop].astype(np.float64)  # a result with hits has scores
+    start = choose_passage(index, result, note, scores, best.passage, question)
+    passage = note.passages[start]
     return Answer(
         question=question,
         language=language,
         answered=True,
-        text=text,
+        text=answer_text(note, start, question, scores.tolist()),
         answer_language=note.lang,
         sources=(source_of(note, options.base_url),),
         score=round(result.confidence, 4),
@@ -80,37 +82,28 @@ def pick_translation(group: NoteGroup, language: str, fallbacks: tuple[str, ...]
     """The asker's language, else each fallback in order ("original" = the note's original language)."""
     for code in (language, *fallbacks):
         note = group.original if code == "original" else group.in_language(code)
-        if note is not None:
+        if note is not None and note.passages:
             return note
     return found
 
 
-def choose_passage(index: Index, result: SearchResult, note: Note, found: int, question: str) -> Passage:
-    """The passage of `note` to answer from: its own best match (a passage scores a little for
-    matching neighbours, since a fact often spans two blocks) when it is nearly as good as the
-    best match anywhere, else the passage aligned with that best match."""
-    found_passage = index.passage(found)
-    if result.scores is None or not note.passages:
-        return found_passage if index.note_of(found) is note else align(found_passage, note, question)
-    ids = index.passage_range(note)
-    own = result.scores[ids.start : ids.stop].astype(np.float64)
+def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.ndarray, found: int,
+                   question: str) -> int:
+    """Which passage of `note` to answer from (its position): its own best match (a passage
+    scores a little for matching the block after it, since a fact often spans two) when it
+    is nearly as good as the best match anywhere, else the passage aligned with that one."""
+    own = scores.copy()
     if result.name_scores is not None:
         # Inside a note, the block about the named thing ("DeepSeek") is the answer, more than
         # one that shares other words of the question.
+        ids = index.passage_range(note)
         own += (NAME_BOOST - 1.0) * result.name_scores[ids.start : ids.stop]
     smoothed = own.copy()
     smoothed[:-1] += NEIGHBOUR_SHARE * own[1:]  # the answer reads on into the next block
     local = int(np.argmax(smoothed))
     if index.note_of(found) is note or own[local] >= LOCAL_SHARE * float(result.scores[found]):
-        return note.passages[local]
-    return align(found_passage, note, question)
-
-
-def _note_scores(index: Index, result: SearchResult, note: Note) -> list[float] | None:
-    if result.scores is None:
-        return None
-    ids = index.passage_range(note)
-    return result.scores[ids.start : ids.stop].tolist()
+        return local
+    return align(index.passage(found), note, question)
 
 
 def source_of(note: Note, base_url: str | None) -> Source:
@@ -127,10 +120,8 @@ def _anchors(text: str) -> set[str]:
     return {t for t in terms(text, prefixes=False) if t.isascii()}
 
 
-def align(source: Passage, target: Note, question: str) -> Passage:
-    """The passage of `target` that says what `source` says in another language."""
-    if not target.passages:
-        return source
+def align(source: Passage, target: Note, question: str) -> int:
+    """The position of the passage of `target` that says what `source` says in another language."""
     src_anchors = _anchors(source.text)
     asked = set(terms(question, prefixes=False))
 
@@ -142,7 +133,7 @@ def align(source: Passage, target: Note, question: str) -> Passage:
         same_place = p.position == source.position and p.kind == source.kind
         return shared + 0.5 * asked_hit + (0.3 if p.kind == source.kind else 0.0) + (0.8 if same_place else 0.0) - 0.05 * distance
 
-    return max(target.passages, key=closeness)
+    return max(range(len(target.passages)), key=lambda i: closeness(target.passages[i]))
 
 
 def is_yes_no_question(question: str) -> bool:
@@ -157,14 +148,14 @@ def _yes_no_cell(cell: str) -> bool:
     return head in _YES or head in _NO
 
 
-def answer_text(note: Note, passage: Passage, question: str, scores: list[float] | None = None) -> str:
-    """The passage, read on into the blocks after it while they still match the question (or
-    while it only announces them: a heading, a short item, a line ending in ":")."""
-    start = note.passages.index(passage) if passage in note.passages else -1
+def answer_text(note: Note, start: int, question: str, scores: list[float] | None = None) -> str:
+    """The passage at `start`, read on into the blocks after it while they still match the
+    question (or while it only announces them: a heading, a short item, a line ending in ":")."""
+    passage = note.passages[start]
     pieces = [_passage_text(passage, question, MAX_ANSWER_CHARS)]
     budget = MAX_ANSWER_CHARS - len(pieces[0])
     announces = _announces(passage)
-    following = note.passages[start + 1 :] if start >= 0 else ()
+    following = note.passages[start + 1 :]
     used = {start}
     for offset, nxt in enumerate(following, start=start + 1):
         if nxt.kind == "heading" or budget < MIN_PIECE_CHARS:
@@ -189,7 +180,7 @@ def answer_text(note: Note, passage: Passage, question: str, scores: list[float]
 
 
 def _runner_up(scores: list[float] | None, start: int, used: set[int]) -> int | None:
-    if scores is None or start < 0 or scores[start] <= 0:
+    if scores is None or scores[start] <= 0:
         return None
     others = [i for i in range(len(scores)) if i not in used]
     if not others:
@@ -245,11 +236,16 @@ def _code_lines(passage: Passage, question: str) -> str:
     lines = [line for line in passage.text.splitlines() if line.strip()]
     if not lines:
         return ""
-    asked = set(terms(question))
-    scores = [len(asked & set(terms(line))) for line in lines]
-    best = max(range(len(lines)), key=lambda i: (scores[i], -i)) if any(scores) else 0
+    best = _best_match(lines, question)
     snippet = "\n".join(line.rstrip() for line in lines[best : best + CODE_LINES])  # a comment names what follows
     return f"```\n{snippet[:MAX_CODE_SNIPPET]}\n```"
+
+
+def _best_match(pieces: list[str], question: str) -> int:
+    """The first of the pieces that shares the most terms with the question."""
+    asked = set(terms(question))
+    shared = [len(asked & set(terms(piece))) for piece in pieces]
+    return max(range(len(pieces)), key=lambda i: (shared[i], -i))
 
 
 def _best_sentences(text: str, question: str, limit: int = 0) -> str:
@@ -258,9 +254,7 @@ def _best_sentences(text: str, question: str, limit: int = 0) -> str:
     if len(text) <= limit:
         return text
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    asked = set(terms(question))
-    scores = [len(asked & set(terms(s))) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    best = _best_match(sentences, question)
     lo = hi = best
     length = len(sentences[best])
     while True:
