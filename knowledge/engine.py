@@ -84,10 +84,8 @@ class Engine:
         """The notes as they are on disk now. Only files whose size or modification time
         changed are read; when few changed, the new index shares the old one's tables and
         adds theirs (see knowledge.update), else it is built again (from the cache)."""
-        notes = self.notes
-        loaded = load_notes(self.folders, max_bytes=self.options.max_note_bytes,
-                            known={note.path: note for note in notes}, stamps=self.stamps)
-        before = {note.path: note for note in notes}
+        before = {note.path: note for note in self.notes}
+        loaded = load_notes(self.folders, max_bytes=self.options.max_note_bytes, known=before, stamps=self.stamps)
         changed = [note for note in loaded.notes if before.get(note.path) is not note]
         removed = sorted(before.keys() - {note.path for note in loaded.notes})
         if not changed and not removed:

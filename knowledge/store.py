@@ -5,8 +5,11 @@ bytes changed (sha256 of the file), and assembles the index from the rest with n
 
 Format, safe to load whatever the folder holds (plain numpy arrays, never pickle), one file
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
-    document    UTF-8 JSON {"version", "vocabulary": [term, ...], "notes": [note, ...]}
+    document    UTF-8 JSON {"version", "vocabulary", "stamps", "notes" (without passages),
+                "sections", "extras" (cells, headers and links of the passages that have them)}
+    p_*         the passages in columns (kind, position, line, section, length, one text buffer)
     term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
+    t_*, i_*, k_*  the posting tables of an index of exactly these notes, when saved with one
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +35,11 @@ CACHE_FILE = "index.npz"
 _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
-    """Changes when the cache format or the tokenizer's inputs change (stale term ids are useless)."""
+    """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
     digest = hashlib.sha256(str(CACHE_VERSION).encode())
-    for name in ("text.py", "index.py", "markdown.py", "data/stopwords.yaml"):
+    for name in ("model.py", "notes.py", "markdown.py", "text.py", "index.py", "data/stopwords.yaml"):
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -57,10 +62,10 @@ def load_cache(folder: Path) -> Cache:
     """The cache in `folder`, or an empty one (missing, other version, damaged)."""
     try:
         with np.load(folder / CACHE_FILE, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        data = json.loads(arrays.pop("document").tobytes().decode("utf-8"))
-        if not isinstance(data, dict) or data.get("version") != _version():
-            return empty()
+            data = json.loads(npz["document"].tobytes().decode("utf-8"))
+            if not isinstance(data, dict) or data.get("version") != _version():
+                return empty()  # before reading the arrays: a stale cache is not worth loading
+            arrays = {name: npz[name] for name in npz.files if name != "document"}
         return _decode(data, arrays)
     except FileNotFoundError:
         return empty()
@@ -97,8 +102,8 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
 
 def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms],
                stamps: dict[str, tuple[int, int]] | None = None, tables: SavedTables | None = None) -> None:
-    """`tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
-    """Write the cache atomically (a reader sees the old files or the new ones, never half)."""
+    """Write the cache atomically (a reader sees the old file or the new one, never half).
+    `tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = [note for note in notes if note.path in terms]
     arrays: dict[str, np.ndarray] = {}
