@@ -28,11 +28,12 @@ class Choices:
     def with_notes(self, notes: list[Note]) -> "Choices":
         """These choices and the titles and table facts of `notes` (titles first).
         Texts of notes deleted since stay until the next full build: a harmless suggestion."""
+        titles = [_clip(note.title) for note in notes]
+        facts = [_clip(f"{p.cells[0]} — {p.header[1]}") for note in notes for p in note.passages
+                 if p.kind == "row" and len(p.cells) >= 2 and len(p.header) >= 2]
         seen: dict[str, None] = dict.fromkeys(self.texts)
         fresh: list[str] = []
-        for text in [_clip(note.title) for note in notes] + [_clip(f"{p.cells[0]} — {p.header[1]}")
-                                                               for note in notes for p in note.passages
-                                                               if p.kind == "row" and len(p.cells) >= 2 and len(p.header) >= 2]:
+        for text in titles + facts:
             if text and text not in seen:
                 seen[text] = None
                 fresh.append(text)

@@ -152,8 +152,10 @@ def name_terms(text: str) -> frozenset[str]:
     names: set[str] = set()
     for match in _RAW_TOKEN.finditer(text):
         token = match.group()
-        before = text[: match.start()].rstrip()
-        sentence_start = not before or before[-1] in ".!?¿¡:;。！？"
+        i = match.start() - 1  # the last character before the word that is not a space
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        sentence_start = i < 0 or text[i] in ".!?¿¡:;。！？"
         capitalised = token[0].isupper() and (not sentence_start or fold(token) not in stop_words())
         if capitalised or any(ch.isupper() for ch in token[1:]) or any(ch.isdigit() for ch in token):
             names.update(terms(token, prefixes=False))
