@@ -328,28 +328,29 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
     notes: list[Note] = []
     seen_stamps: dict[str, tuple[int, int]] = {}
     for index in sorted(best.values()):
-        path, rel, folder_s, _ = found[index]
-        abspath = path  # already absolute: the folder was made absolute
-        before = known.get(abspath) if known else None
+        path, rel, folder_s, _ = found[index]  # path is absolute: the folders were made absolute
+        before = known.get(path) if known else None
+        if before is not None and before.rel_path != rel:
+            before = None
         try:
-            status = os.stat(abspath)
-            stamp = (status.st_size, status.st_mtime_ns)
+            status = os.stat(path)
+            stamp: tuple[int, int] | None = (status.st_size, status.st_mtime_ns)
         except OSError:
             stamp = None
-        if stamp is not None and before is not None and before.rel_path == rel and stamps and stamps.get(abspath) == stamp:
-            notes.append(before)
-            seen_stamps[abspath] = stamp
+        if stamp is not None:
+            seen_stamps[path] = stamp
+        if before is not None and stamp is not None and stamps and stamps.get(path) == stamp:
+            notes.append(before)  # unchanged since it was read: not even opened
             continue
         try:
-            data = _read(abspath, max_bytes)
+            data = _read(path, max_bytes)
         except _Bad as bad:
-            problems.append(LoadProblem(abspath, bad.message, bad.line))
+            seen_stamps.pop(path, None)
+            problems.append(LoadProblem(path, bad.message, bad.line))
             continue
-        if stamp is not None:
-            seen_stamps[abspath] = stamp
-        if before is not None and before.rel_path == rel and before.content_hash == hashlib.sha256(data).hexdigest():
+        if before is not None and before.content_hash == hashlib.sha256(data).hexdigest():
             notes.append(before)
             continue
-        result = parse_note(data, abspath, rel, os.path.basename(os.path.abspath(folder_s)))
+        result = parse_note(data, path, rel, os.path.basename(folder_s))
         (problems if isinstance(result, LoadProblem) else notes).append(result)
     return LoadResult(tuple(notes), tuple(problems), seen_stamps)
