@@ -13,7 +13,7 @@ from knowledge.engine import Engine
 from knowledge.i18n import Catalog, knowledge_catalog
 from knowledge.render import answer_json, render_text
 
-from .config import Config, ConfigError, load_config
+from .config import ConfigError, load_config
 
 CONFIG_ENV = "NOTES_BOT_CONFIG"
 
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
 
         return run_bot(config)
-    engine = build_engine(config)
+    engine = Engine.build(config.notes.folders, config.engine_options())  # the command line keeps no cache
     catalog = knowledge_catalog()
     if args.command == "check":
         return check(engine, sys.stdout)
@@ -62,10 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return chat(engine, catalog, args.locale, sys.stdin, sys.stdout)
     questions = args.questions or (line.rstrip("\n") for line in sys.stdin)
     return ask(engine, catalog, questions, args.json, args.locale, sys.stdout)
-
-
-def build_engine(config: Config) -> Engine:
-    return Engine.build(config.notes.folders, config.engine_options())
 
 
 def ask(engine: Engine, catalog: Catalog, questions: Iterable[str], as_json: bool, locale: str | None,

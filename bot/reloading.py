@@ -91,10 +91,7 @@ def describe(problem: LoadProblem, folders: tuple[Path, ...]) -> str:
 
 
 def _languages(engine: Engine) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for note in engine.notes:
-        counts[note.lang] = counts.get(note.lang, 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(engine.stats()["languages"].items()))  # type: ignore[union-attr]
 
 
 async def reload_engine(bot: "NotesBot") -> ReloadReport:
@@ -104,11 +101,8 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
         started = time.perf_counter()
         try:
             # Off the event loop. refresh() reads only the files that changed and layers them
-            # over the current index; a full build (from the cache) when the folders differ.
-            if tuple(old.folders) == tuple(config.notes.folders):
-                new = await asyncio.to_thread(old.refresh)
-            else:
-                new = await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options(cached=True))
+            # over the current index (the engine was built from this config's folders and options).
+            new = await asyncio.to_thread(old.refresh)
         except Exception as exc:  # any failure keeps the old index answering
             _log.warning("Reload failed; keeping the previous notes", exc_info=True)
             return ReloadReport(
