@@ -14,6 +14,7 @@ import discord
 
 from knowledge.i18n import Catalog
 from knowledge.model import Answer
+from knowledge.render import frame
 
 if TYPE_CHECKING:
     from .reloading import ReloadReport
@@ -236,28 +237,13 @@ def answer_page(answer: Answer, catalog: Catalog, *, question_url: str | None = 
     """The frame of an answer in the asker's language: text, language notice, sources, footer."""
     lang = answer.language
     title = one_line(answer.question) or None
+    framed = frame(answer, catalog, title=lambda t: _link_title(one_line(t)), url=_link_url)
     if not answer.answered:
-        lines = [catalog.text(lang, "answer.idk" if answer.question.strip() else "answer.empty")]
-        if answer.suggestions:
-            titles = ", ".join(discord.utils.escape_markdown(one_line(t)) for t in answer.suggestions)
-            lines.append(catalog.text(lang, "answer.did_you_mean", titles=titles))
-        return Page(title=title, url=question_url, body="\n\n".join(lines), colour=UNKNOWN_COLOUR)
+        return Page(title=title, url=question_url, body="\n\n".join(framed.lines), colour=UNKNOWN_COLOUR)
     body = [discord.utils.escape_markdown(answer.text, as_needed=True)]
-    if answer.translated_elsewhere:
-        notice = catalog.text(
-            lang, "answer.not_in_language",
-            language=catalog.language_name(lang, lang),
-            answer_language=catalog.language_name(answer.answer_language, lang),
-        )
-        body.append(f"*{notice}*")
-    sources = []
-    for source in answer.sources:
-        if source.url:
-            sources.append(catalog.text(lang, "answer.source_link", title=_link_title(source.title), url=_link_url(source.url)))
-        else:
-            sources.append(catalog.text(lang, "answer.source", title=discord.utils.escape_markdown(source.title)))
-    if sources:
-        body.append("\n".join(sources))
+    body += [f"*{notice}*" for notice in framed.lines]
+    if framed.sources:
+        body.append("\n".join(framed.sources))
     footer = catalog.text(lang, "reply.footer", language=catalog.language_name(answer.answer_language, lang))
     return Page(title=title, url=question_url, body="\n\n".join(body), footer=footer)
 
