@@ -10,9 +10,7 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"
 WORDS = ("deepseek vllm", "kafka consumer", "¿openai usa", "spring boot", "curl", "mysql restore", "git rebase")
 
 
@@ -20,11 +18,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="real")
     args = parser.parse_args()
-    from bench.generate import ensure_corpus, parse_size
+    from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
     from knowledge.engine import Engine
 
     corpus = ensure_corpus(parse_size(args.size))
-    engine = Engine.build([REAL] + ([corpus.root] if corpus else []))
+    engine = Engine.build([REAL_CORPUS] + ([corpus.root] if corpus else []))
     keystrokes = [text[:i] for text in WORDS for i in range(0, len(text) + 1)]
     suggest_ms, ask_ms = [], []
     for typed in keystrokes:

@@ -45,7 +45,7 @@ SWAP_RARE = 0.95  # a word in few notes of its language: the fact a question wou
 SWAP_COMMON = 0.3  # a word in many: style, kept mostly
 COMMON_SHARE = 0.05  # common = in at least this share of the language's notes (and 3 of them)
 SEED = 20250227
-REAL_CORPUS = Path("/work/shared/corpus/blog")
+REAL_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"  # ../shared beside the checkout
 QUESTIONS_PER_SIZE = 300
 
 _LANG_SUFFIX = re.compile(r"-(en|zh|ja|es|fr|de|hi|ar|hant|pt|it|ru|ko|cn|tw)$")

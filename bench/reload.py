@@ -17,17 +17,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"
-
-
-def _settle() -> None:
-    for thread in threading.enumerate():
-        if thread.name == "index-cache":
-            thread.join()
 
 
 def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, object]:
@@ -39,7 +31,7 @@ def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, 
     started = time.perf_counter()
     engine = Engine.build(folders, EngineOptions(cache_dir=Path(cache)))
     start_s = time.perf_counter() - started
-    _settle()
+    engine.wait_until_saved()
     began = time.perf_counter()
     engine = engine.refresh()
     unchanged_s = time.perf_counter() - began
@@ -73,22 +65,22 @@ def main() -> int:
         print(json.dumps(child(json.loads(folders), cache, int(edits), target)))
         return 0
 
-    from bench.generate import ensure_corpus, parse_size
+    from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
     from knowledge.engine import Engine, EngineOptions
 
     corpus = ensure_corpus(parse_size(args.size))
     with tempfile.TemporaryDirectory(prefix="notes-reload-") as tmp:
         root = Path(tmp)
-        shutil.copytree(REAL, root / "real")
+        shutil.copytree(REAL_CORPUS, root / "real")
         folders = [str(root / "real")]
         if corpus is not None:  # size "real": the real blog alone
             shutil.copytree(corpus.root, root / "generated")
             folders.append(str(root / "generated"))
         target = str(next(iter(sorted((root / "real" / "notes").glob("*-en.md")))))
         began = time.perf_counter()
-        Engine.build(folders, EngineOptions(cache_dir=root / "cache"))
+        cold = Engine.build(folders, EngineOptions(cache_dir=root / "cache"))
         cold_s = time.perf_counter() - began
-        _settle()
+        cold.wait_until_saved()
         runs = []
         for _ in range(args.starts):
             done = subprocess.run([sys.executable, "-m", "bench.reload", "--child", json.dumps(folders),

@@ -55,6 +55,7 @@ class Engine:
     options: EngineOptions = field(default_factory=EngineOptions)
     choices: Choices = field(default_factory=lambda: Choices((), ()))
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)  # path → (size, mtime_ns)
+    saving: threading.Thread | None = field(default=None, repr=False, compare=False)  # the cache being written
 
     @classmethod
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None) -> "Engine":
@@ -76,9 +77,16 @@ class Engine:
             saving = threading.Thread(target=_save, name="index-cache", args=(
                 options.cache_dir, dict(cache.vocabulary), notes, parts, loaded.stamps, tables))
             saving.start()
+        else:
+            saving = None
         detect_language("warm up")  # loads the language model now, not on the first question
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_groups(groups),
-                   loaded.stamps)
+                   loaded.stamps, saving)
+
+    def wait_until_saved(self, timeout: float | None = None) -> None:
+        """Block until the cache this build is writing in the background is on disk."""
+        if self.saving is not None:
+            self.saving.join(timeout)
 
     def refresh(self) -> "Engine":
         """The notes as they are on disk now. Only files whose size or modification time

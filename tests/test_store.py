@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +27,7 @@ def notes(tmp_path: Path) -> Path:
 
 def _settled(engine: Engine) -> Engine:
     """Wait for the cache that the build saves in the background."""
-    for thread in threading.enumerate():
-        if thread.name == "index-cache":
-            thread.join(timeout=30)
+    engine.wait_until_saved(timeout=30)
     return engine
 
 
