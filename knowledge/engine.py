@@ -21,6 +21,7 @@ from .grouping import group_translations
 from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
 from .model import Answer, LoadProblem, Note, NoteGroup
 from .notes import load_notes
+from .parallel import ParallelReader, default_workers
 from .search import search
 from .store import Cache, load_cache, save_cache
 from .store import empty as empty_cache
@@ -40,6 +41,7 @@ class EngineOptions:
     min_confidence: float = 0.13
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
     cache_dir: Path | None = None  # where the parsed, tokenized notes are kept between builds (None: nowhere)
+    workers: int | None = None  # processes that read new notes in a build (None: one per core)
 
     def answer_options(self) -> AnswerOptions:
         return AnswerOptions(self.fallback_languages, self.base_url, self.min_confidence)
@@ -62,10 +64,12 @@ class Engine:
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps)
+        reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
+        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
+                            read_many=reader)
         groups = group_translations(loaded.notes)
         notes = tuple(note for group in groups for note in group.notes)
-        parts = tokenize_notes(notes, cache.terms, cache.vocabulary)
+        parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
         changed = _changed(cache, notes, parts)
         same = not changed and cache.index_paths == tuple(note.path for note in notes)
         index = assemble_index(groups, notes, parts, cache.vocabulary, cache.tables if same else None)
@@ -143,7 +147,7 @@ def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], par
           stamps: dict[str, tuple[int, int]], tables: SavedTables) -> None:
     try:
         save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps, tables)
-    except OSError as error:  # a read-only state folder costs speed, never answers
+    except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
         _log.warning("Could not save the index cache in %s: %s", folder, error)
 
 

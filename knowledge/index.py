@@ -15,6 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .columns import KINDS, PassageList
 from .model import Note, NoteGroup, Passage
 from .text import PREFIX_MARK, terms
 
@@ -199,23 +200,24 @@ class Index:
         return found[:limit]
 
 
-def passage_terms(passage: Passage) -> dict[str, float]:
+def passage_terms(kind: str, text: str, section: tuple[str, ...], cells: tuple[str, ...] = (),
+                  header: tuple[str, ...] = ()) -> dict[str, float]:
     """Weighted term frequencies of one passage: its own words, plus a share of its headings'.
 
     A table row counts its cells, and its header only a little, since every row of the
     table repeats it (the row's subject, its first cell, is boosted at search time).
     """
-    if passage.kind == "row" and passage.cells:
-        freq: dict[str, float] = dict(Counter(term for cell in passage.cells for term in terms(cell)))
-        extras = [(label, HEADER_WEIGHT) for label in passage.header]
+    if kind == "row" and cells:
+        freq: dict[str, float] = dict(Counter(term for cell in cells for term in terms(cell)))
+        extras = [(label, HEADER_WEIGHT) for label in header]
     else:
-        freq = dict(Counter(terms(passage.text)))
-        if passage.kind == "code":
+        freq = dict(Counter(terms(text)))
+        if kind == "code":
             freq = {term: CODE_WEIGHT * tf for term, tf in freq.items()}
         extras = []
-    extras += [(heading, SECTION_WEIGHT) for heading in passage.section[-2:]]
-    for text, weight in extras:
-        for term in _repeated_terms(text):
+    extras += [(heading, SECTION_WEIGHT) for heading in section[-2:]]
+    for label, weight in extras:
+        for term in _repeated_terms(label):
             freq[term] = freq.get(term, 0.0) + weight
     return freq
 
@@ -242,22 +244,29 @@ class NoteTerms:
 
 
 def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
-    """Terms of a note, interned into `vocabulary` (new terms are appended)."""
-    intern = vocabulary.setdefault
+    """Terms of a note, interned into `vocabulary` (new terms are appended). Reads the
+    passages' columns directly: making a Passage object per passage would cost more."""
+    passages = PassageList.of(note.passages)
+    columns, first = passages.columns, passages.start
+    texts, sections, extras = columns.texts, columns.sections, columns.extras
     term_ids: list[int] = []
     tfs: list[float] = []
     counts: list[int] = []
     key_ids: list[int] = []
     key_counts: list[int] = []
-    for passage in note.passages:
-        freq = passage_terms(passage)
-        term_ids.extend([intern(term, len(vocabulary)) for term in freq])
+    plain: tuple = ((), (), ())
+    kinds = columns.kinds[first : passages.stop].tolist()
+    section_ids = columns.section_ids[first : passages.stop].tolist()
+    for i, (kind, section) in enumerate(zip(kinds, section_ids), start=first):
+        cells, header, _ = extras.get(i, plain)
+        freq = passage_terms(KINDS[kind], texts[i], sections[section], cells, header)
+        term_ids.extend(_interned(freq, vocabulary))
         tfs.extend(freq.values())
         counts.append(len(freq))
-        subject = set(terms(passage.cells[0])) if passage.kind == "row" and passage.cells else ()
-        key_ids.extend([intern(term, len(vocabulary)) for term in subject])
+        subject = set(terms(cells[0])) if cells else ()
+        key_ids.extend(_interned(subject, vocabulary))
         key_counts.append(len(subject))
-    title_ids = [intern(term, len(vocabulary)) for term in set(terms(note.title))]
+    title_ids = _interned(set(terms(note.title)), vocabulary)
     return NoteTerms(
         note.content_hash,
         np.asarray(term_ids, dtype=np.int32),
@@ -267,6 +276,21 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
         np.asarray(key_ids, dtype=np.int32),
         np.asarray(key_counts, dtype=np.int32),
     )
+
+
+class Vocabulary(dict):
+    """term → id, shared by the notes of an index; looking up a new term appends it."""
+
+    def __missing__(self, term: str) -> int:
+        self[term] = new = len(self)
+        return new
+
+
+def _interned(words, vocabulary: dict[str, int]) -> list[int]:
+    """Ids of the words, new ones appended to the vocabulary (a Vocabulary does it in C)."""
+    if isinstance(vocabulary, Vocabulary):
+        return list(map(vocabulary.__getitem__, words))
+    return [vocabulary.setdefault(word, len(vocabulary)) for word in words]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ module (and any script) can build or read them.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,7 @@ class Note:
     title: str
     lang: str  # canonical language code
     key: str  # translation key: file name without folders, date, language suffix, extension
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]  # a tuple, or a knowledge.columns.PassageList (same behaviour, less memory)
     date: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     links: tuple[str, ...] = ()  # every URL in the body, in order

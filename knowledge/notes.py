@@ -9,17 +9,19 @@ import datetime as _dt
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .columns import PassageList
 from .languages import canonical_language
 from .markdown import parse_body
 from .model import NINE_LANGUAGES, OTHER_LANGUAGES, LoadProblem, LoadResult, Note
 
-__all__ = ["load_notes", "load_note", "parse_note", "note_key", "MAX_BYTES"]
+__all__ = ["load_notes", "load_note", "parse_note", "read_note", "read_notes", "ReadJob", "note_key", "MAX_BYTES"]
 
 MAX_BYTES = 2_000_000
 NOTE_SUFFIXES = (".md", ".markdown")
@@ -54,6 +56,32 @@ class _Bad(Exception):
 
 
 # ---------------------------------------------------------------- one file
+@dataclass(frozen=True)
+class ReadJob:
+    """A file to read and parse (plain data: it crosses to worker processes)."""
+
+    path: str  # absolute
+    rel_path: str
+    folder_name: str
+    max_bytes: int
+    known_hash: str | None = None  # content hash of the note parsed before, if any
+
+
+def read_note(job: ReadJob) -> Note | LoadProblem | None:
+    """The note in the job's file, a LoadProblem, or None when its bytes still hash to `known_hash`."""
+    try:
+        data = _read(job.path, job.max_bytes)
+    except _Bad as bad:
+        return LoadProblem(job.path, bad.message, bad.line)
+    if job.known_hash is not None and job.known_hash == hashlib.sha256(data).hexdigest():
+        return None
+    return parse_note(data, job.path, job.rel_path, job.folder_name)
+
+
+def read_notes(jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
+    return [read_note(job) for job in jobs]
+
+
 def load_note(path: str | os.PathLike[str], root: str | os.PathLike[str], max_bytes: int = MAX_BYTES,
               roots: Sequence[str | os.PathLike[str]] | None = None) -> Note | LoadProblem:
     """Load one file found under `root` (e.g. after a change on disk). `roots` are all notes
@@ -64,11 +92,8 @@ def load_note(path: str | os.PathLike[str], root: str | os.PathLike[str], max_by
     if not _inside(real, allowed):
         return LoadProblem(path_s, OUTSIDE)
     rel = Path(os.path.relpath(path_s, os.path.abspath(os.fspath(root)))).as_posix()
-    try:
-        data = _read(path_s, max_bytes)
-    except _Bad as bad:
-        return LoadProblem(path_s, bad.message, bad.line)
-    return parse_note(data, path_s, rel, folder_name=os.path.basename(os.path.abspath(os.fspath(root))))
+    folder_name = os.path.basename(os.path.abspath(os.fspath(root)))
+    return read_note(ReadJob(path_s, rel, folder_name, max_bytes))  # type: ignore[return-value]
 
 
 def _read(path: str, max_bytes: int) -> bytes:
@@ -129,7 +154,7 @@ def _parse(data: bytes, path: str, rel_path: str, folder_name: str) -> Note:
         title=title,
         lang=lang,
         key=note_key(name),
-        passages=parsed.passages,
+        passages=PassageList.of(parsed.passages),
         date=_date(meta.get("date"), name),
         meta=meta,
         links=parsed.links,
@@ -300,13 +325,16 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
 
 def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_BYTES,
                known: Mapping[str, Note] | None = None,
-               stamps: Mapping[str, tuple[int, int]] | None = None) -> LoadResult:
+               stamps: Mapping[str, tuple[int, int]] | None = None,
+               read_many: "Callable[[list[ReadJob]], list[Note | LoadProblem | None]] | None" = None) -> LoadResult:
     """Load every *.md / *.markdown under the folders (recursively, in sorted order).
 
     `known` maps paths to notes parsed before (a cache): a file whose size and modification
     time are still those in `stamps` is not even read, and one whose bytes hash the same is
-    not parsed again.
+    not parsed again. `read_many` reads the files that must be read, in order (default: one
+    after the other, here; knowledge.parallel spreads them over processes).
     """
+    read_many = read_many or read_notes
     problems: list[LoadProblem] = []
     roots = tuple(os.path.realpath(os.fspath(f)) for f in folders if os.path.isdir(f))
     found: list[tuple[str, str, str, bool]] = []  # (path, rel_path, folder, via_link)
@@ -325,9 +353,11 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
             if seen is None or (found[seen][3] and not via_link):  # prefer the real path to a link
                 best[real] = len(found)
             found.append((path, rel, folder_s, via_link))
-    notes: list[Note] = []
+    kept: dict[int, Note] = {}  # position in `order` → note not read again
+    jobs: list[ReadJob] = []
+    order = sorted(best.values())
     seen_stamps: dict[str, tuple[int, int]] = {}
-    for index in sorted(best.values()):
+    for position, index in enumerate(order):
         path, rel, folder_s, _ = found[index]  # path is absolute: the folders were made absolute
         before = known.get(path) if known else None
         if before is not None and before.rel_path != rel:
@@ -340,17 +370,21 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
         if stamp is not None:
             seen_stamps[path] = stamp
         if before is not None and stamp is not None and stamps and stamps.get(path) == stamp:
-            notes.append(before)  # unchanged since it was read: not even opened
-            continue
-        try:
-            data = _read(path, max_bytes)
-        except _Bad as bad:
-            seen_stamps.pop(path, None)
-            problems.append(LoadProblem(path, bad.message, bad.line))
-            continue
-        if before is not None and before.content_hash == hashlib.sha256(data).hexdigest():
-            notes.append(before)
-            continue
-        result = parse_note(data, path, rel, os.path.basename(folder_s))
-        (problems if isinstance(result, LoadProblem) else notes).append(result)
+            kept[position] = before  # unchanged since it was read: not even opened
+        else:
+            jobs.append(ReadJob(path, rel, os.path.basename(folder_s), max_bytes,
+                                before.content_hash if before is not None else None))
+    results = iter(read_many(jobs))
+    notes: list[Note] = []
+    for position, index in enumerate(order):
+        note = kept.get(position)
+        if note is None:
+            result = next(results)
+            path = found[index][0]
+            if isinstance(result, LoadProblem):
+                seen_stamps.pop(path, None)  # read again next time, whatever happened
+                problems.append(result)
+                continue
+            note = result if result is not None else known[path]  # type: ignore[index]
+        notes.append(note)
     return LoadResult(tuple(notes), tuple(problems), seen_stamps)

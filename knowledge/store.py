@@ -7,7 +7,7 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
     document    UTF-8 JSON {"version", "vocabulary", "stamps", "notes" (without passages),
                 "sections", "extras" (cells, headers and links of the passages that have them)}
-    p_*         the passages in columns (kind, position, line, section, length, one text buffer)
+    p_*         the passages in columns (kind, position, line, section; texts NUL-separated)
     term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
     t_*, i_*, k_*  the posting tables of an index of exactly these notes, when saved with one
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
@@ -25,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import NoteTerms, PostingTable, SavedTables
-from .model import Note, Passage
+from .index import NoteTerms, PostingTable, SavedTables, Vocabulary
+from .columns import PassageColumns
+from .model import Note
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 CACHE_FILE = "index.npz"
 _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 
@@ -39,7 +40,7 @@ _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 def _version() -> str:
     """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
     digest = hashlib.sha256(str(CACHE_VERSION).encode())
-    for name in ("model.py", "notes.py", "markdown.py", "text.py", "index.py", "data/stopwords.yaml"):
+    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "data/stopwords.yaml"):
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -55,7 +56,7 @@ class Cache:
 
 
 def empty() -> Cache:
-    return Cache({}, {}, {}, {})
+    return Cache(Vocabulary(), {}, {}, {})
 
 
 def load_cache(folder: Path) -> Cache:
@@ -75,7 +76,7 @@ def load_cache(folder: Path) -> Cache:
 
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
-    vocabulary = {term: i for i, term in enumerate(data["vocabulary"])}
+    vocabulary = Vocabulary((term, i) for i, term in enumerate(data["vocabulary"]))
     notes = _notes(data, arrays)
     cuts = {name: np.cumsum(np.concatenate([[0], arrays[f"{name}_sizes"]])) for name in _ARRAYS}
     if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
@@ -136,65 +137,45 @@ def _replace(path: Path, write) -> None:
         raise
 
 
-_KINDS = ("heading", "paragraph", "item", "row", "code")
-
-
 def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarray]) -> None:
     """Notes in columns: one JSON object per note without its passages, and the passages as
-    arrays (all texts in one string), which load many times faster than one object each."""
-    sections: dict[tuple[str, ...], int] = {}
-    extras: dict[str, list] = {}  # passage number → [cells, header, links], only where any is set
-    kinds, positions, lines, section_ids, lengths, texts = [], [], [], [], [], []
-    for passage in (p for note in notes for p in note.passages):
-        if passage.cells or passage.header or passage.links:
-            extras[str(len(kinds))] = [list(passage.cells), list(passage.header), list(passage.links)]
-        kinds.append(_KINDS.index(passage.kind))
-        positions.append(passage.position)
-        lines.append(passage.line)
-        section_ids.append(sections.setdefault(passage.section, len(sections)))
-        lengths.append(len(passage.text))
-        texts.append(passage.text)
+    arrays (all texts in one NUL-separated string), which load without one object each."""
+    columns = PassageColumns.join([note.passages for note in notes])
+    text = "\0".join(columns.texts)
+    if text.count("\0") != max(0, len(columns) - 1):
+        raise ValueError("a passage text holds a NUL character")  # the loader rejects those files
     document["notes"] = [
         {"path": n.path, "rel_path": n.rel_path, "title": n.title, "lang": n.lang, "key": n.key, "date": n.date,
          "meta": n.meta, "links": list(n.links), "table_shapes": [list(t) for t in n.table_shapes],
          "content_hash": n.content_hash, "passages": len(n.passages)}
         for n in notes
     ]
-    document["sections"] = [list(section) for section in sections]
-    document["extras"] = extras
-    arrays["p_kind"] = np.asarray(kinds, dtype=np.uint8)
-    arrays["p_position"] = np.asarray(positions, dtype=np.int32).reshape(-1, 3)
-    arrays["p_line"] = np.asarray(lines, dtype=np.int32)
-    arrays["p_section"] = np.asarray(section_ids, dtype=np.int32)
-    arrays["p_length"] = np.asarray(lengths, dtype=np.int64)
-    arrays["p_text"] = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
+    document["sections"] = [list(section) for section in columns.sections]
+    document["extras"] = {str(i): [list(part) for part in extra] for i, extra in columns.extras.items()}
+    arrays["p_kind"] = columns.kinds
+    arrays["p_position"] = columns.positions
+    arrays["p_line"] = columns.lines
+    arrays["p_section"] = columns.section_ids
+    arrays["p_text"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
-    text = arrays["p_text"].tobytes().decode("utf-8")
-    ends = np.cumsum(arrays["p_length"]).tolist()
-    starts = [0, *ends[:-1]]
-    sections = [tuple(section) for section in data["sections"]]
-    extras = {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()}
-    plain = ((), (), ())
-    kinds = [_KINDS[k] for k in arrays["p_kind"].tolist()]
-    positions = list(map(tuple, arrays["p_position"].tolist()))
-    lines = arrays["p_line"].tolist()
-    section_ids = arrays["p_section"].tolist()
-    notes: list[Note] = []
-    i = 0
-    for raw in data["notes"]:
-        passages = []
-        for j in range(i, i + raw["passages"]):
-            cells, header, links = extras.get(j, plain)
-            passages.append(Passage(kinds[j], text[starts[j] : ends[j]], sections[section_ids[j]], positions[j],
-                                    cells, header, links, lines[j]))
-        i += raw["passages"]
-        notes.append(Note(
-            path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],
-            passages=tuple(passages), date=raw["date"], meta=raw["meta"], links=tuple(raw["links"]),
-            table_shapes=tuple(tuple(shape) for shape in raw["table_shapes"]), content_hash=raw["content_hash"],
-        ))
-    if i != len(kinds):
-        raise ValueError("passages and notes disagree")
-    return notes
+    raw_notes = data["notes"]
+    kinds = arrays["p_kind"]
+    texts = arrays["p_text"].tobytes().decode("utf-8").split("\0") if kinds.size else []
+    if len(texts) != kinds.size:
+        raise ValueError("passage texts and columns disagree")
+    columns = PassageColumns(
+        kinds, arrays["p_position"].reshape(-1, 3), arrays["p_line"], arrays["p_section"],
+        tuple(tuple(section) for section in data["sections"]), tuple(texts),
+        {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()},
+    )
+    if columns.section_ids.size and int(columns.section_ids.max()) >= len(columns.sections):
+        raise ValueError("passage sections and columns disagree")
+    passages = columns.split([raw["passages"] for raw in raw_notes])
+    return [
+        Note(path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],
+             passages=own, date=raw["date"], meta=raw["meta"], links=tuple(raw["links"]),
+             table_shapes=tuple(tuple(shape) for shape in raw["table_shapes"]), content_hash=raw["content_hash"])
+        for raw, own in zip(raw_notes, passages)
+    ]

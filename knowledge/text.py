@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import yaml
@@ -33,11 +34,12 @@ _WORD_CHARS = (
     "\u0620-\u065f\u0660-\u0669\u066e-\u06d3\u06d5-\u06ff"  # Arabic letters, marks, digits (not ، ؛ ؟)
     "\u0900-\u097f"  # Devanagari letters and vowel signs
 )
-_TOKEN = re.compile(
-    rf"(?P<cjk>[{_CJK}]+)"
-    rf"|(?P<flag>(?<![{_WORD_CHARS}])--?[a-z][a-z0-9-]*)"
-    rf"|(?P<word>[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*)"
+_TOKEN = re.compile(  # a run of CJK, a flag, or a word (dotted names whole)
+    rf"[{_CJK}]+"
+    rf"|(?<![{_WORD_CHARS}])--?[a-z][a-z0-9-]*"
+    rf"|[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*"
 )
+_CJK_START = re.compile(rf"[{_CJK}]")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 # Chinese and Japanese function characters: a bigram containing one carries no topic.
 _CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请嗎麼這個們為甚應")
@@ -95,11 +97,12 @@ def _cjk_terms(run: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1 << 18)
-def _token_terms(kind: str, token: str, prefixes: bool) -> tuple[str, ...]:
-    """Terms of one token (cached: the same words recur across every note)."""
+def _token_terms(token: str, prefixes: bool) -> tuple[str, ...]:
+    """Terms of one token of folded text."""
+    if _CJK_START.match(token):
+        return _cjk_terms(token)
     stops = stop_words()
-    if kind == "flag":
+    if token[0] == "-":
         return (token, *_word_terms(token.lstrip("-"), stops, prefixes))
     if any(sep in token for sep in "._"):
         out = [token]  # keep "group.id" / "is_available" whole as well as its parts
@@ -109,18 +112,24 @@ def _token_terms(kind: str, token: str, prefixes: bool) -> tuple[str, ...]:
     return tuple(_word_terms(token.replace("’", "'").split("'")[-1], stops, prefixes))
 
 
+# token → its terms: the same words recur across every note. Plain dicts, emptied when full,
+# because this runs for every word of a blog and a dict look-up is the cheapest memo there is.
+_MEMO_LIMIT = 1 << 17
+_memos: dict[bool, dict[str, tuple[str, ...]]] = {True: {}, False: {}}
+
+
 def terms(text: str, prefixes: bool = True) -> list[str]:
     """Search terms of a text, in order, stop words removed (duplicates kept: they are term frequency)."""
-    out: list[str] = []
-    extend = out.extend
-    for cjk, flag, word in _TOKEN.findall(fold(text)):
-        if word:
-            extend(_token_terms("word", word, prefixes))
-        elif cjk:
-            extend(_cjk_terms(cjk))
-        else:
-            extend(_token_terms("flag", flag, prefixes))
-    return out
+    memo = _memos[prefixes]
+    tokens = _TOKEN.findall(fold(text))
+    found = list(map(memo.get, tokens))
+    if None in found:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        for i, token in enumerate(tokens):
+            if found[i] is None:
+                found[i] = memo[token] = _token_terms(token, prefixes)
+    return list(chain.from_iterable(found))  # type: ignore[arg-type]
 
 
 def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from .grouping import explicit_key
-from .index import Index, LayeredTable, tables_of, tokenize_note, typo_candidate
+from .index import Index, LayeredTable, Vocabulary, tables_of, tokenize_note, typo_candidate
 from .model import Note, NoteGroup
 
 MAX_LAYERS = 8
@@ -61,7 +61,7 @@ def _regroup(index: Index, changed: list[Note], removed: list[str]) -> list[Note
 
 
 def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed: list[str]) -> Index:
-    vocabulary: dict[str, int] = {}  # the layer's own term ids: tables map terms, not ids, across layers
+    vocabulary = Vocabulary()  # the layer's own term ids: tables map terms, not ids, across layers
     parts = [tokenize_note(note, vocabulary) for note in changed]
     first_note, first_passage = len(index.notes), index.passage_count
     notes = index.notes + tuple(changed)

@@ -1,0 +1,164 @@
+"""Passages kept in columns: a note's passages as a few arrays and strings instead of one
+object each.
+
+A big blog has hundreds of thousands of passages, and an answer reads a handful. Kept as
+columns they take a fraction of the memory, cross a process boundary (the parallel build)
+and load from the cache without making one object per passage; `PassageList` makes a
+`Passage` only when one is read.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
+
+from .model import Passage
+
+KINDS = ("heading", "paragraph", "item", "row", "code")
+_KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # cells, header, links
+_PLAIN: Extras = ((), (), ())
+
+
+@dataclass(frozen=True, eq=False)
+class PassageColumns:
+    """Passages in columns; row i of every column is passage i."""
+
+    kinds: np.ndarray  # uint8, index into KINDS
+    positions: np.ndarray  # int32, shape (n, 3)
+    lines: np.ndarray  # int32
+    section_ids: np.ndarray  # int32, index into `sections`
+    sections: tuple[tuple[str, ...], ...]
+    texts: tuple[str, ...]
+    extras: dict[int, Extras]  # passage → (cells, header, links), only where one is set
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def passage(self, i: int) -> Passage:
+        cells, header, links = self.extras.get(i, _PLAIN)
+        position = self.positions[i]
+        return Passage(KINDS[self.kinds[i]], self.texts[i], self.sections[self.section_ids[i]],
+                       (int(position[0]), int(position[1]), int(position[2])), cells, header, links,
+                       int(self.lines[i]))
+
+    @classmethod
+    def pack(cls, passages: Sequence[Passage]) -> "PassageColumns":
+        sections: dict[tuple[str, ...], int] = {}
+        extras: dict[int, Extras] = {}
+        for i, p in enumerate(passages):
+            if p.cells or p.header or p.links:
+                extras[i] = (p.cells, p.header, p.links)
+        return cls(
+            np.fromiter((_KIND_CODE[p.kind] for p in passages), dtype=np.uint8, count=len(passages)),
+            np.asarray([p.position for p in passages], dtype=np.int32).reshape(-1, 3),
+            np.fromiter((p.line for p in passages), dtype=np.int32, count=len(passages)),
+            np.fromiter((sections.setdefault(p.section, len(sections)) for p in passages), dtype=np.int32,
+                        count=len(passages)),
+            tuple(sections),
+            tuple(p.text for p in passages),
+            extras,
+        )
+
+    @classmethod
+    def join(cls, lists: Sequence[Sequence[Passage]]) -> "PassageColumns":
+        """Many notes' passages in one set of columns, in order (slices of columns are copied
+        as arrays; only plain tuples of passages are packed one by one)."""
+        parts = [(p.columns, p.start, p.stop) if isinstance(p, PassageList) else (cls.pack(p), 0, len(p))
+                 for p in lists]
+        sections: dict[tuple[str, ...], int] = {}
+        kinds, positions, lines, section_ids, texts = [], [], [], [], []
+        extras: dict[int, Extras] = {}
+        done = 0
+        for columns, start, stop in parts:
+            renumber = np.asarray([sections.setdefault(s, len(sections)) for s in columns.sections] or [0],
+                                  dtype=np.int32)
+            kinds.append(columns.kinds[start:stop])
+            positions.append(columns.positions[start:stop])
+            lines.append(columns.lines[start:stop])
+            section_ids.append(renumber[columns.section_ids[start:stop]])
+            texts.extend(columns.texts[start:stop])
+            extras.update((done + i - start, value) for i, value in columns.extras.items() if start <= i < stop)
+            done += stop - start
+        if not parts:
+            return cls.pack(())
+        return cls(np.concatenate(kinds), np.concatenate(positions), np.concatenate(lines),
+                   np.concatenate(section_ids), tuple(sections), tuple(texts), extras)
+
+    def split(self, sizes: Sequence[int]) -> list["PassageList"]:
+        """One PassageList per note, `sizes[k]` passages each, sharing these columns."""
+        lists, start = [], 0
+        for size in sizes:
+            lists.append(PassageList(self, start, start + size))
+            start += size
+        if start != len(self):
+            raise ValueError("passage counts and columns disagree")
+        return lists
+
+
+class PassageList(Sequence[Passage]):
+    """One note's passages: a range of shared columns, read as a sequence of `Passage`."""
+
+    __slots__ = ("columns", "start", "stop")
+
+    def __init__(self, columns: PassageColumns, start: int = 0, stop: int | None = None) -> None:
+        self.columns = columns
+        self.start = start
+        self.stop = len(columns) if stop is None else stop
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> "PassageList":
+        return passages if isinstance(passages, PassageList) else cls(PassageColumns.pack(passages))
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> "PassageList": ...
+
+    def __getitem__(self, i: int | slice) -> "Passage | PassageList":
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("PassageList slices take no step")
+            return PassageList(self.columns, self.start + start, self.start + max(start, stop))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("passage index out of range")
+        return self.columns.passage(self.start + i)
+
+    def __iter__(self) -> Iterator[Passage]:
+        passage = self.columns.passage
+        return (passage(i) for i in range(self.start, self.stop))
+
+    def of_kind(self, kind: str) -> Iterator[Passage]:
+        code = _KIND_CODE[kind]
+        found = np.flatnonzero(self.columns.kinds[self.start : self.stop] == code)
+        return (self.columns.passage(self.start + int(i)) for i in found)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"PassageList({list(self)!r})"
+
+    def __reduce__(self):
+        # Notes that share columns pickle them once (pickle's memo): how a worker's notes travel.
+        return (PassageList, (self.columns, self.start, self.stop))
+
+
+def of_kind(passages: Sequence[Passage], kind: str) -> Iterator[Passage]:
+    """The passages of one kind, without making the others when they are kept in columns."""
+    if isinstance(passages, PassageList):
+        return passages.of_kind(kind)
+    return (p for p in passages if p.kind == kind)

@@ -1,0 +1,125 @@
+"""Reading, parsing and tokenizing many notes on every core.
+
+A cold build of a big blog is pure-Python work per line and per word: one process can use
+one core. Worker processes each read, parse and tokenize a share of the files into a
+vocabulary of their own; the parent maps their term ids into the shared vocabulary with
+one numpy gather per share. Notes cross back cheaply because their passages are columns
+(knowledge.columns), not one object each.
+
+Workers are forked (Linux), so a script or the bot's entry point is never imported again
+in them; elsewhere, or when the pool cannot start, the files are read here, one by one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .columns import PassageColumns
+from .index import NoteTerms, Vocabulary, tokenize_note
+from .model import LoadProblem, Note
+from .notes import ReadJob, read_notes
+
+_log = logging.getLogger(__name__)
+
+MIN_FILES = 400  # below this, starting processes costs more than it saves
+SHARES_PER_WORKER = 16  # smaller shares balance the workers (notes differ in size)
+
+
+def default_workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+@dataclass
+class ParallelReader:
+    """A `read_many` for knowledge.notes.load_notes that also tokenizes what it reads:
+    `terms` collects the NoteTerms of every note it parsed, ids in `vocabulary`."""
+
+    vocabulary: dict[str, int]
+    workers: int = field(default_factory=default_workers)
+    terms: dict[str, NoteTerms] = field(default_factory=dict)
+
+    def __call__(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
+        if self.workers < 2 or len(jobs) < MIN_FILES or not sys.platform.startswith("linux"):
+            return read_notes(jobs)  # the caller tokenizes what it needs
+        try:
+            return self._in_workers(jobs)
+        except (OSError, BrokenProcessPool) as error:
+            _log.warning("Reading notes in %d processes failed (%s); reading them in this one", self.workers, error)
+            self.terms.clear()
+            return read_notes(jobs)
+
+    def _in_workers(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
+        results: list[Note | LoadProblem | None] = []
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            for share in pool.map(read_and_tokenize, _shares(jobs, self.workers)):
+                self.terms.update(share.split(self._intern(share.words)))
+                results.extend(share.results)
+        return results
+
+    def _intern(self, words: list[str]) -> np.ndarray:
+        vocabulary = self.vocabulary
+        ids = np.empty(len(words), dtype=np.int32)
+        for i, word in enumerate(words):
+            ids[i] = vocabulary.setdefault(word, len(vocabulary))
+        return ids
+
+
+@dataclass(frozen=True)
+class Share:
+    """What a worker sends back: few big objects, because pickling many small ones is slow."""
+
+    results: list[Note | LoadProblem | None]  # notes' passages share one PassageColumns
+    words: list[str]  # the share's vocabulary, in id order
+    terms: NoteTerms  # the share's notes' NoteTerms one after the other (content_hash unused)
+    sizes: dict[str, list[int]]  # per NoteTerms array, its length in each note, in order
+
+    def split(self, ids: np.ndarray) -> dict[str, NoteTerms]:
+        """Each note's NoteTerms, term ids mapped through `ids` (share id → shared id)."""
+        arrays = {name: getattr(self.terms, name) for name in _ARRAYS}
+        for name in ("term_ids", "title_ids", "key_ids"):
+            arrays[name] = ids[arrays[name]]
+        bounds = {name: np.cumsum([0, *self.sizes[name]]).tolist() for name in _ARRAYS}
+        notes = [r for r in self.results if isinstance(r, Note)]
+        return {
+            note.path: NoteTerms(note.content_hash, **{
+                name: arrays[name][bounds[name][k] : bounds[name][k + 1]] for name in _ARRAYS})
+            for k, note in enumerate(notes)
+        }
+
+
+_ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
+
+
+def read_and_tokenize(jobs: list[ReadJob]) -> Share:
+    """One worker's share: the notes as load_notes expects them, tokenized into a vocabulary
+    of the share's own."""
+    vocabulary = Vocabulary()
+    results = read_notes(jobs)
+    notes = [result for result in results if isinstance(result, Note)]
+    parts = [tokenize_note(note, vocabulary) for note in notes]
+    shared = PassageColumns.join([note.passages for note in notes]).split([len(note.passages) for note in notes])
+    by_path = {note.path: dataclasses.replace(note, passages=own) for note, own in zip(notes, shared)}
+    results = [by_path[r.path] if isinstance(r, Note) else r for r in results]
+    joined = {name: np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, np.int32)
+              for name in _ARRAYS}
+    sizes = {name: [getattr(p, name).size for p in parts] for name in _ARRAYS}
+    return Share(results, list(vocabulary), NoteTerms("", **joined), sizes)
+
+
+def _shares(jobs: list[ReadJob], workers: int) -> list[list[ReadJob]]:
+    count = min(len(jobs), workers * SHARES_PER_WORKER)
+    size = -(-len(jobs) // count)
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]

@@ -1,0 +1,83 @@
+"""Notes read in worker processes are the notes read here, with the same terms."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import knowledge.parallel
+from knowledge.engine import Engine, EngineOptions
+from knowledge.index import NoteTerms, Vocabulary, tokenize_note
+from knowledge.model import Note
+from knowledge.notes import load_notes
+from knowledge.parallel import ParallelReader
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"
+pytestmark = [
+    pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus/blog"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only"),
+]
+
+
+@pytest.fixture()
+def notes(tmp_path: Path) -> Path:
+    folder = tmp_path / "blog"
+    shutil.copytree(CORPUS, folder)
+    (folder / "notes" / "broken-en.md").write_text("---\ntitle: [unclosed\n---\n\nBody.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(knowledge.parallel, "MIN_FILES", 1)
+
+
+def _words(part: NoteTerms, vocabulary: dict[str, int]) -> tuple[list[str], list[str], list[str]]:
+    words = np.array(list(vocabulary), dtype=object)
+    return list(words[part.term_ids]), sorted(words[part.title_ids]), list(words[part.key_ids])
+
+
+def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, always_parallel: None) -> None:
+    serial = load_notes([notes])
+    vocabulary = Vocabulary()
+    reader = ParallelReader(vocabulary, workers=2)
+    parallel = load_notes([notes], read_many=reader)
+
+    assert parallel.notes == serial.notes  # every field, every passage, same order
+    assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems]
+    assert any("broken-en.md:3: invalid YAML" in str(p) for p in parallel.problems)  # by path and line
+    assert set(reader.terms) == {note.path for note in serial.notes}
+    alone = Vocabulary()
+    for note in serial.notes:
+        theirs = reader.terms[note.path]
+        ours = tokenize_note(note, alone)
+        assert _words(theirs, vocabulary) == _words(ours, alone)
+        assert np.array_equal(theirs.tfs, ours.tfs) and np.array_equal(theirs.counts, ours.counts)
+        assert np.array_equal(theirs.key_counts, ours.key_counts)
+
+
+def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, always_parallel: None) -> None:
+    one = Engine.build([notes], EngineOptions(workers=1))
+    two = Engine.build([notes], EngineOptions(workers=2))
+    for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "what is the capital of Mars?"):
+        a, b = one.ask(question), two.ask(question)
+        assert (a.answered, a.text, a.sources, a.score) == (b.answered, b.text, b.sources, b.score)
+    assert one.stats() == two.stats()
+
+
+def test_when_workers_cannot_start_the_notes_are_read_here(notes: Path, always_parallel: None,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no processes for you")
+
+    monkeypatch.setattr(knowledge.parallel, "ProcessPoolExecutor", refuse)
+    reader = ParallelReader(Vocabulary(), workers=2)
+    loaded = load_notes([notes], read_many=reader)
+    assert [n.path for n in loaded.notes] == [n.path for n in load_notes([notes]).notes]
+    assert reader.terms == {}  # nothing half-collected: the caller tokenizes
+    assert "no processes for you" in caplog.text
+    assert all(isinstance(note, Note) for note in loaded.notes)
