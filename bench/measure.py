@@ -36,6 +36,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def workers_peak_mb() -> float | None:
+    """The largest peak of the processes this one started and waited for (our build's workers)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return peak or None
+
+
 def build(engine: str, folders: list[Path]) -> tuple[Contender, dict[str, float | None]]:
     """The engine ready to answer, and where the time went. Ours builds from the folders as
     the bot does (loading included, and nothing loaded before it, so its peak RSS is its own);
@@ -89,6 +95,7 @@ def measure(engine: str, folders: list[Path], dev: list[Item], generated: list[I
         **figures,
         "rss_built_mb": rss_built,
         "peak_rss_mb": peak_rss_mb(),
+        "workers_peak_mb": workers_peak_mb(),
         "latencies_ms": latencies,
         **dev_rates,
         "gen_found": gen_found,

@@ -66,6 +66,7 @@ class Row:
     load_s: float | None
     peak_rss_mb: float
     rss_built_mb: float
+    workers_peak_mb: float | None  # the largest peak of one worker process (ours reads notes in several)
     p50_ms: float
     p99_ms: float
     found: float
@@ -177,6 +178,7 @@ def summarise(size: str, files: int, runs: list[dict[str, Any]], args: argparse.
         size=size, files=files, engine=first["engine"], passages=int(first["passages"]), runs=len(runs),
         build_s=median("build_s"), index_s=optional("index_s"), load_s=optional("load_s"),
         peak_rss_mb=median("peak_rss_mb"), rss_built_mb=median("rss_built_mb"),
+        workers_peak_mb=optional("workers_peak_mb"),
         p50_ms=statistics.median(percentile(r["latencies_ms"], 50) for r in runs),
         p99_ms=statistics.median(percentile(r["latencies_ms"], 99) for r in runs),
         # rates too: tantivy's multi-threaded indexing breaks ties between equal passages
@@ -225,7 +227,7 @@ def append_run_csv(size: str, result: dict[str, Any]) -> None:
         row["p50_ms"] = percentile(result["latencies_ms"], 50)
         row["p99_ms"] = percentile(result["latencies_ms"], 99)
     names = ["when", "size", "engine", "error", "passages", "load_s", "index_s", "build_s", "rss_loaded_mb",
-             "rss_built_mb", "peak_rss_mb", "p50_ms", "p99_ms", "found", "rejected", "language", "contains",
+             "rss_built_mb", "peak_rss_mb", "workers_peak_mb", "p50_ms", "p99_ms", "found", "rejected", "language", "contains",
              "gen_found", "questions", "wall_s"]
     new = not path.exists()
     with path.open("a", newline="") as f:
@@ -271,12 +273,13 @@ def row_from_csv(raw: dict[str, str]) -> Row:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["size", "files", "passages", "engine", "build s", "index s", "peak RSS MB", "p50 ms", "p99 ms",
+    head = ["size", "files", "passages", "engine", "build s", "index s", "peak RSS MB", "worker peak MB",
+            "p50 ms", "p99 ms",
             "found", "rejected", "language", "gen found", "runs"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r.size, f"{r.files:,}", f"{r.passages:,}", r.engine, f"{r.build_s:.1f}", optional(r.index_s, ".1f"),
-                 f"{r.peak_rss_mb:,.0f}", ms(r.p50_ms), ms(r.p99_ms), f"{r.found:.3f}",
+                 f"{r.peak_rss_mb:,.0f}", optional(r.workers_peak_mb, ",.0f"), ms(r.p50_ms), ms(r.p99_ms), f"{r.found:.3f}",
                  f"{r.rejected:.3f}", f"{r.language:.3f}", optional(r.gen_found, ".3f"),
                  str(r.runs)]
         lines.append("| " + " | ".join(cells) + " |")

@@ -83,8 +83,9 @@ class PostingTable(_Lookup):
                    weights: np.ndarray | None = None, rows: dict[str, int] | None = None) -> "PostingTable":
         """Group (term id, item[, weight]) triples by term; `terms_of[i]` names term id i
         (`rows`, its inverse, may be passed in to share it between tables)."""
-        order = np.argsort(term_ids, kind="stable")  # stable: items stay ascending in each row
         counts = np.bincount(term_ids, minlength=len(terms_of))
+        order = np.argsort(term_ids, kind="stable")  # stable: items stay ascending in each row
+        del term_ids  # millions of pairs on a big blog: free before the gathers below
         offsets = np.zeros(len(terms_of) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         return cls(
@@ -208,24 +209,27 @@ def passage_terms(kind: str, text: str, section: tuple[str, ...], cells: tuple[s
     table repeats it (the row's subject, its first cell, is boosted at search time).
     """
     if kind == "row" and cells:
-        freq: dict[str, float] = dict(Counter(term for cell in cells for term in terms(cell)))
-        extras = [(label, HEADER_WEIGHT) for label in header]
+        freq: dict[str, float] = Counter(terms(" \n ".join(cells)))
+        shared = _shared_terms(tuple(header), section[-2:])
     else:
-        freq = dict(Counter(terms(text)))
+        freq = Counter(terms(text))
         if kind == "code":
             freq = {term: CODE_WEIGHT * tf for term, tf in freq.items()}
-        extras = []
-    extras += [(heading, SECTION_WEIGHT) for heading in section[-2:]]
-    for label, weight in extras:
-        for term in _repeated_terms(label):
-            freq[term] = freq.get(term, 0.0) + weight
+        shared = _shared_terms((), section[-2:])
+    for term, weight in shared:
+        freq[term] = freq.get(term, 0.0) + weight
     return freq
 
 
 @lru_cache(maxsize=1 << 14)
-def _repeated_terms(text: str) -> tuple[str, ...]:
-    """Terms of headings and table headers, which repeat over every passage below them."""
-    return tuple(terms(text))
+def _shared_terms(header: tuple[str, ...], headings: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """(term, weight) that a table header and the nearest headings add to every passage under them."""
+    weights: dict[str, float] = {}
+    for labels, weight in ((header, HEADER_WEIGHT), (headings, SECTION_WEIGHT)):
+        for label in labels:
+            for term in terms(label):
+                weights[term] = weights.get(term, 0.0) + weight
+    return tuple(weights.items())
 
 
 @dataclass(frozen=True)
@@ -314,19 +318,21 @@ def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 
     `first_passage` and `first_note` (a whole index from 0, a reload's layer after the old
     index). `avg_length` is the mean passage length BM25 normalises by (default: theirs)."""
     counts = _joined(parts, "counts", np.int64)
-    local = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+    pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
     tfs = _joined(parts, "tfs", np.float32)
-    lengths = np.bincount(local, weights=tfs, minlength=counts.size).astype(np.float32)
+    lengths = np.bincount(pids, weights=tfs, minlength=counts.size).astype(np.float32)
     if avg_length is None:
         avg_length = float(lengths.mean()) if lengths.size else 1.0
-    weights = bm25_weights(tfs, lengths[local], avg_length)
+    weights = bm25_weights(tfs, lengths[pids], avg_length)
+    del tfs  # a big blog has millions of pairs: temporaries go as soon as they are used
+    pids += first_passage
     rows = {term: i for i, term in enumerate(terms_of)}
-    passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
-    text = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), local + first_passage, weights,
-                                   rows=rows)
+    text = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), pids, weights, rows=rows)
+    del pids, weights
     title_notes = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
                             [p.title_ids.size for p in parts])
     title = PostingTable.from_pairs(terms_of, _joined(parts, "title_ids", np.int32), title_notes, rows=rows)
+    passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
     key_pids = np.repeat(passage_ids, _joined(parts, "key_counts", np.int64))
     key = PostingTable.from_pairs(terms_of, _joined(parts, "key_ids", np.int32), key_pids, rows=rows)
     return SavedTables(text, title, key, avg_length)
@@ -371,7 +377,7 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     tables = saved or tables_of(parts, list(vocabulary))
     postings = LayeredTable((tables.text,))
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for term in postings:
+    for term in _live_terms(tables.text):
         if typo_candidate(term):
             vocabulary_buckets[(term[0], len(term))].append(term)
     return Index(
@@ -391,3 +397,11 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         note_ids={note.path: nid for nid, note in enumerate(notes)},
         avg_length=tables.avg_length,
     )
+
+
+def _live_terms(table: PostingTable) -> list[str]:
+    """Terms with postings, in row order (the vocabulary also keeps terms of deleted notes)."""
+    words: list[str] = [""] * len(table.rows)
+    for term, row in table.rows.items():
+        words[row] = term
+    return [words[row] for row in np.flatnonzero(np.diff(table.offsets)).tolist()]
