@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 from knowledge.detect import LANGUAGES, detect_language  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "language_questions.yaml"
-CORPUS = Path("/work/shared/corpus/blog")
-DEV = Path("/work/shared/eval/questions_dev.yaml")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout
+CORPUS = SHARED / "corpus" / "blog"
+DEV = SHARED / "eval" / "questions_dev.yaml"
 
 Sample = tuple[str, str]  # (text, label)
 Detector = Callable[[str], str]

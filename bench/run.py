@@ -3,7 +3,7 @@
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python -m bench.run --sizes real,1k,10k [--engines ours,bm25s,fts5,tantivy] [--runs 3]
 
-For each size, the corpus is the real blog (/work/shared/corpus/blog) plus that many generated
+For each size, the corpus is the real blog (../shared/corpus/blog) plus that many generated
 distractor notes (bench.generate; "real" adds none), and the questions are the dev questions
 plus questions cut from generated notes. Every engine is measured in a fresh process
 (bench.measure), `--runs` times, interleaved, and the table shows the median of the runs:

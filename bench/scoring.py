@@ -12,8 +12,9 @@ from typing import Any, Callable
 
 import yaml
 
-SCORER = Path("/work/shared/eval/score.py")
-DEV_QUESTIONS = Path("/work/shared/eval/questions_dev.yaml")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout
+SCORER = SHARED / "eval" / "score.py"
+DEV_QUESTIONS = SHARED / "eval" / "questions_dev.yaml"
 
 Item = dict[str, Any]
 
