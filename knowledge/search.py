@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -49,6 +50,9 @@ class QueryUnit:
     alternatives: tuple[tuple[str, float], ...]  # (index term, how much it counts), best first
     weight: float  # share of the question's meaning: the word's idf (high when unknown)
     name: bool = False  # written like a name ("DeepSeek", "EPFL"): the same in every language
+    # A CJK pair between two other pairs of the question ("存输" in 保存|输出): the words those
+    # (indices into the units) whose presence covers both its characters.
+    between: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,18 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
         else:
             weight = unknown_weight
         units[word] = QueryUnit(word, tuple(alternatives), weight, word in names or is_compound_term(word))
-    return tuple(units.values())
+    return _with_cjk_neighbours(tuple(units.values()))
+
+
+def _with_cjk_neighbours(units: tuple[QueryUnit, ...]) -> tuple[QueryUnit, ...]:
+    """Mark each CJK pair that overlaps the pair before it and the pair after it."""
+    cjk = [len(u.word) == 2 and ord(u.word[0]) >= 0x2E80 for u in units]
+    marked = list(units)
+    for i in range(1, len(units) - 1):
+        if cjk[i - 1] and cjk[i] and cjk[i + 1] and units[i - 1].word[1] == units[i].word[0] \
+                and units[i].word[1] == units[i + 1].word[0]:
+            marked[i] = dataclasses.replace(units[i], between=(i - 1, i + 1))
+    return tuple(marked)
 
 
 def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
@@ -157,6 +172,7 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
             keyed = index.key_postings.get(term)
             if keyed is not None:  # the question names what this table row is about
                 scores[keyed.passages] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
+    content = scores.copy()  # what the passages themselves say, without their note's title
     titled_notes = np.flatnonzero(title_scores)
     if titled_notes.size:  # only those notes' passages: a gather over every passage costs more
         pids, owner = index.passages_of(titled_notes)
@@ -174,7 +190,7 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
         if group not in best_per_group:
             best_per_group[group] = (score, pid)
         elif len(support.setdefault(group, [])) < SUPPORT_PASSAGES:
-            support[group].append(score)
+            support[group].append(float(content[pid]))  # a title counts once, not once per passage
     # A note about the question says it in more than one place (and in each translation);
     # one short block that happens to hold the same words is weaker evidence.
     supported = {g: score + SUPPORT_WEIGHT * sum(support.get(g, ())) for g, (score, _) in best_per_group.items()}
@@ -211,6 +227,7 @@ def _coverage(
     total = np.zeros(group_ids.size, dtype=np.float64)
     covered = np.zeros(group_ids.size, dtype=np.float64)
     common = COMMON_FRACTION * index.passage_count
+    found: list[np.ndarray] = []  # per unit: how much of it each group has
     for unit in units:
         best = np.zeros(group_ids.size, dtype=np.float64)
         for term, factor in unit.alternatives:
@@ -228,6 +245,10 @@ def _coverage(
             present = marks[group_ids + 1]
             credit = PREFIX_CREDIT if term.startswith(PREFIX_MARK) else factor
             best = np.maximum(best, np.where(present, credit, 0.0))
+        found.append(best)
+    for unit, best in zip(units, found):
+        if unit.between is not None:  # both its characters are there, in the pairs beside it
+            best = np.maximum(best, np.minimum(found[unit.between[0]], found[unit.between[1]]))
         weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)
         total += weight
         covered += weight * best

@@ -1,0 +1,39 @@
+"""Ranking rules that keep look-alike notes from crowding out the note that answers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.engine import Engine
+from knowledge.search import search
+
+
+def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
+    (folder / name).write_text(f"---\ntitle: {title}\nlang: {lang}\n---\n\n{body}\n", encoding="utf-8")
+
+
+def test_a_title_counts_once_not_once_per_passage(tmp_path: Path) -> None:
+    # Two notes whose titles name the topic and whose text says nothing about it: the longer
+    # one must not rank higher for having more passages under that title.
+    _note(tmp_path, "long-de.md", "Pomodoro Tipps", "de",
+          "\n\n".join(f"Absatz {i} über Kaffee am Morgen." for i in range(8)))
+    _note(tmp_path, "short-de.md", "Pomodoro Fragen", "de", "Ein Absatz über Tee am Abend.")
+    _note(tmp_path, "timer-de.md", "Uhren", "de", "Ein Pomodoro dauert 25 Minuten.")
+    for i in range(30):  # a blog around them, so that the title word is rare
+        _note(tmp_path, f"other{i}-de.md", f"Garten {i}", "de", f"Beet {i} braucht Wasser und Sonne.")
+    engine = Engine.build([tmp_path])
+    hits = {engine.index.note_of(hit.passage).rel_path: hit.score for hit in search(engine.index, "Pomodoro?", "de").hits}
+    assert hits.get("long-de.md", 0) > 0, hits
+    assert abs(hits["long-de.md"] - hits["short-de.md"]) < 1e-6
+
+
+def test_a_cjk_pair_between_two_found_pairs_counts_as_found(tmp_path: Path) -> None:
+    # "存输" straddles 保存|输出; another note happens to contain it, so the index knows the pair.
+    _note(tmp_path, "save-zh.md", "选项", "zh", "用 -o 选项可以把输出保存到文件。")
+    _note(tmp_path, "noise-zh.md", "杂项", "zh", "库存输入表格。")
+    for i in range(30):  # a blog around them, so that these pairs are rare
+        _note(tmp_path, f"other{i}-zh.md", f"花园 {i}", "zh", f"花园 {i} 需要阳光和水。")
+    engine = Engine.build([tmp_path])
+    result = search(engine.index, "保存输出", "zh")
+    best = result.best
+    assert best is not None and engine.index.note_of(best.passage).rel_path == "save-zh.md"
+    assert best.coverage == 1.0
