@@ -64,7 +64,9 @@ class Engine:
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
+        # The language model loads while notes are read (the first question must not wait for it).
+        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
+        reader = ParallelReader(cache.vocabulary, options.workers or default_workers(), meanwhile=warm_up.start)
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
         groups = group_translations(loaded.notes)
@@ -83,7 +85,9 @@ class Engine:
             saving.start()
         else:
             saving = None
-        detect_language("warm up")  # loads the language model now, not on the first question
+        if warm_up.ident is None:  # the notes were read here, not by workers
+            warm_up.start()
+        warm_up.join()
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_groups(groups),
                    loaded.stamps, saving)
 

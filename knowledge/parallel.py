@@ -19,6 +19,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -49,6 +50,9 @@ class ParallelReader:
     vocabulary: dict[str, int]
     workers: int = field(default_factory=default_workers)
     terms: dict[str, NoteTerms] = field(default_factory=dict)
+    # Work for this process while the workers read (after they are forked, so they do not inherit
+    # it half done): this process only waits for them otherwise.
+    meanwhile: Callable[[], object] | None = None
 
     def __call__(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
         if self.workers < 2 or len(jobs) < MIN_FILES or not sys.platform.startswith("linux"):
@@ -64,7 +68,10 @@ class ParallelReader:
         results: list[Note | LoadProblem | None] = []
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            for share in pool.map(read_and_tokenize, _shares(jobs, self.workers)):
+            shares = pool.map(read_and_tokenize, _shares(jobs, self.workers))  # forks the workers
+            if self.meanwhile is not None:
+                self.meanwhile()
+            for share in shares:
                 self.terms.update(share.split(self._intern(share.words)))
                 results.extend(share.results)
         return results

@@ -26,7 +26,6 @@ _CJK = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
     "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"  # Hangul
 )
-_HIRAGANA = re.compile("[\u3040-\u309f]")
 _WORD_CHARS = (
     "0-9a-z\u00b2\u00b3"  # digits, ASCII letters, ² ³ (O(n²))
     "\u00c0-\u024f"  # Latin-1 and Latin Extended letters (after folding, mostly ß, ø, æ, œ)
@@ -66,13 +65,17 @@ def _accent_table() -> dict[int, str | None]:
 
 
 _FOLD_TABLE = _accent_table()
+# Text with none of those characters (Chinese, Japanese, Hindi...) skips the table: a search
+# for them is many times cheaper than translating character by character.
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_FOLD_TABLE)) + "]")
 
 
 def fold(text: str) -> str:
     """Case-fold and remove Latin accents; leaves CJK, kana voicing marks and other scripts intact."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD_TABLE)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.translate(_FOLD_TABLE) if _FOLDABLE.search(text) else text
 
 
 def _stem(word: str) -> str:
@@ -82,19 +85,16 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 16)
 def _cjk_terms(run: str) -> tuple[str, ...]:
+    """Character pairs of a CJK run, without those holding a function character and
+    those of two kana (particles, endings): they are grammar, not topic."""
     if len(run) == 1:
-        return () if run in _CJK_STOP_CHARS or _HIRAGANA.match(run) else (run,)
-    out = []
-    for i in range(len(run) - 1):
-        pair = run[i : i + 2]
-        if pair[0] in _CJK_STOP_CHARS or pair[1] in _CJK_STOP_CHARS:
-            continue
-        if _HIRAGANA.match(pair[0]) and _HIRAGANA.match(pair[1]):
-            continue  # two kana are grammar (particles, endings), not topic
-        out.append(pair)
-    return tuple(out)
+        return () if run in _CJK_STOP_CHARS or "\u3040" <= run <= "\u309f" else (run,)
+    stops = _CJK_STOP_CHARS
+    return tuple(
+        a + b for a, b in zip(run, run[1:])
+        if a not in stops and b not in stops and not ("\u3040" <= a <= "\u309f" and "\u3040" <= b <= "\u309f")
+    )
 
 
 def _token_terms(token: str, prefixes: bool) -> tuple[str, ...]:
@@ -128,7 +128,9 @@ def terms(text: str, prefixes: bool = True) -> list[str]:
             memo.clear()
         for i, token in enumerate(tokens):
             if found[i] is None:
-                found[i] = memo[token] = _token_terms(token, prefixes)
+                found[i] = _token_terms(token, prefixes)
+                if len(token) <= 4 or not _CJK_START.match(token):  # a long CJK run is a phrase: seldom seen again
+                    memo[token] = found[i]
     return list(chain.from_iterable(found))  # type: ignore[arg-type]
 
 
