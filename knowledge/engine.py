@@ -70,11 +70,13 @@ class Engine:
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
         groups = group_translations(loaded.notes)
-        notes = tuple(note for group in groups for note in group.notes)
+        notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
         parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
         changed = _changed(cache, notes, parts)
         same = not changed and cache.index_paths == tuple(note.path for note in notes)
-        index = assemble_index(groups, notes, parts, cache.vocabulary, cache.tables if same else None)
+        saved = cache.tables if same else None
+        index = assemble_index(groups, notes, parts, cache.vocabulary, saved,
+                               None if saved else reader.text_table(notes))
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own
             # (not a daemon, so that a process that exits still finishes writing).

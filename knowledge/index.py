@@ -7,6 +7,7 @@ passages that share a term with it, without a Python loop per passage.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections import Counter, defaultdict
 from functools import lru_cache
@@ -313,29 +314,86 @@ def _joined(parts: list[NoteTerms], name: str, dtype: type) -> np.ndarray:
 
 
 def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 0, first_note: int = 0,
-              avg_length: float | None = None) -> SavedTables:
+              avg_length: float | None = None, text: "tuple[PostingTable, float] | None" = None) -> SavedTables:
     """Posting tables of tokenized notes whose passages and notes are numbered from
     `first_passage` and `first_note` (a whole index from 0, a reload's layer after the old
-    index). `avg_length` is the mean passage length BM25 normalises by (default: theirs)."""
+    index). `avg_length` is the mean passage length BM25 normalises by (default: theirs).
+    `text`: their text table and mean passage length, already made (see merge_sorted)."""
     counts = _joined(parts, "counts", np.int64)
-    pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
-    tfs = _joined(parts, "tfs", np.float32)
-    lengths = np.bincount(pids, weights=tfs, minlength=counts.size).astype(np.float32)
-    if avg_length is None:
-        avg_length = float(lengths.mean()) if lengths.size else 1.0
-    weights = bm25_weights(tfs, lengths[pids], avg_length)
-    del tfs  # a big blog has millions of pairs: temporaries go as soon as they are used
-    pids += first_passage
     rows = {term: i for i, term in enumerate(terms_of)}
-    text = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), pids, weights, rows=rows)
-    del pids, weights
+    if text is not None:
+        table, avg_length = dataclasses.replace(text[0], rows=rows), text[1]
+    else:
+        pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+        tfs = _joined(parts, "tfs", np.float32)
+        lengths = passage_lengths(pids, tfs, counts.size)
+        if avg_length is None:
+            avg_length = float(lengths.mean()) if lengths.size else 1.0
+        weights = bm25_weights(tfs, lengths[pids], avg_length)
+        del tfs  # a big blog has millions of pairs: temporaries go as soon as they are used
+        pids += first_passage
+        table = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), pids, weights, rows=rows)
+        del pids, weights
     title_notes = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
                             [p.title_ids.size for p in parts])
     title = PostingTable.from_pairs(terms_of, _joined(parts, "title_ids", np.int32), title_notes, rows=rows)
     passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
     key_pids = np.repeat(passage_ids, _joined(parts, "key_counts", np.int64))
     key = PostingTable.from_pairs(terms_of, _joined(parts, "key_ids", np.int32), key_pids, rows=rows)
-    return SavedTables(text, title, key, avg_length)
+    return SavedTables(table, title, key, avg_length)
+
+
+def passage_lengths(pids: np.ndarray, tfs: np.ndarray, count: int) -> np.ndarray:
+    """Each passage's length for BM25: the sum of its term frequencies."""
+    return np.bincount(pids, weights=tfs, minlength=count).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SortedPairs:
+    """A block of consecutive passages' (term, passage, tf) pairs, sorted by term then passage:
+    a worker sorts its own block, so that the index only merges blocks (see merge_sorted)."""
+
+    terms: np.ndarray  # int32 term ids (the block's own vocabulary) that occur, ascending
+    sizes: np.ndarray  # int64 pairs of each of those terms
+    passages: np.ndarray  # int32 passage number inside the block, per pair
+    tfs: np.ndarray  # float32 per pair
+    lengths: np.ndarray  # float32 per passage of the block
+
+    @classmethod
+    def of(cls, parts: list[NoteTerms]) -> "SortedPairs":
+        counts = _joined(parts, "counts", np.int64)
+        pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+        term_ids = _joined(parts, "term_ids", np.int32)
+        tfs = _joined(parts, "tfs", np.float32)
+        order = np.argsort(term_ids, kind="stable")
+        per_term = np.bincount(term_ids)
+        terms = np.flatnonzero(per_term)
+        return cls(terms.astype(np.int32), per_term[terms].astype(np.int64), pids[order], tfs[order],
+                   passage_lengths(pids, tfs, counts.size))
+
+
+def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_count: int) -> tuple[PostingTable, float]:
+    """The text table of blocks of passages numbered one block after the other, and their mean
+    length. `term_ids[b]` maps block b's term ids to the index's. A sort of one entry per
+    (block, term), not per pair: each term's rows are its blocks' rows, block by block."""
+    terms = np.concatenate([ids[block.terms] for block, ids in zip(blocks, term_ids)]).astype(np.int64)
+    sizes = np.concatenate([block.sizes for block in blocks])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # in the blocks' pairs joined
+    which = np.concatenate([np.full(block.terms.size, b, dtype=np.int64) for b, block in enumerate(blocks)])
+    order = np.lexsort((which, terms))
+    sizes, starts = sizes[order], starts[order]
+    gather = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+    firsts = np.cumsum([0] + [block.lengths.size for block in blocks])
+    passages = np.concatenate([block.passages + np.int32(first) for block, first in zip(blocks, firsts)])[gather]
+    tfs = np.concatenate([block.tfs for block in blocks])[gather]
+    del gather
+    lengths = np.concatenate([block.lengths for block in blocks])
+    avg_length = float(lengths.mean()) if lengths.size else 1.0
+    weights = bm25_weights(tfs, lengths[passages], avg_length)
+    offsets = np.zeros(term_count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, weights=np.concatenate([b.sizes for b in blocks]), minlength=term_count)
+              .astype(np.int64), out=offsets[1:])
+    return PostingTable({}, offsets, passages.astype(np.int32, copy=False), weights), avg_length
 
 
 def typo_candidate(term: str) -> bool:
@@ -361,12 +419,13 @@ def tokenize_notes(notes: tuple[Note, ...], tokenized: Mapping[str, NoteTerms] |
 
 
 def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts: list[NoteTerms],
-                   vocabulary: dict[str, int], saved: "SavedTables | None" = None) -> Index:
-    """Posting tables from tokenized notes: concatenation and one sort, no Python loop per term
-    (or the tables saved with the cache, when they were made from these very notes)."""
-    note_group = np.fromiter(
-        (g for g, group in enumerate(groups) for _ in group.notes), dtype=np.int32, count=len(notes)
-    )
+                   vocabulary: dict[str, int], saved: "SavedTables | None" = None,
+                   text: "tuple[PostingTable, float] | None" = None) -> Index:
+    """Posting tables from tokenized notes (in any order): concatenation and one sort, no Python
+    loop per term (or the tables saved with the cache, when they were made from these very
+    notes; or `text`, their text table that workers sorted, see merge_sorted)."""
+    group_of = {note.path: g for g, group in enumerate(groups) for note in group.notes}
+    note_group = np.fromiter((group_of[note.path] for note in notes), dtype=np.int32, count=len(notes))
     sizes = np.asarray([len(n.passages) for n in notes], dtype=np.int64)
     passage_note = np.repeat(np.arange(len(notes), dtype=np.int32), sizes)
     first = np.zeros(len(notes), dtype=np.int64)
@@ -374,7 +433,7 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         np.cumsum(sizes[:-1], out=first[1:])
     passage_local = (np.arange(passage_note.size, dtype=np.int64) - first[passage_note]).astype(np.int32)
     # list(vocabulary) is a copy: the live vocabulary may grow while this index serves.
-    tables = saved or tables_of(parts, list(vocabulary))
+    tables = saved or tables_of(parts, list(vocabulary), text=text)
     postings = LayeredTable((tables.text,))
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for term in _live_terms(tables.text):

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from .columns import PassageColumns
-from .index import NoteTerms, Vocabulary, tokenize_note
+from .index import NoteTerms, PostingTable, SortedPairs, Vocabulary, merge_sorted, tokenize_note
 from .model import LoadProblem, Note
 from .notes import ReadJob, read_notes
 
@@ -50,6 +50,8 @@ class ParallelReader:
     vocabulary: dict[str, int]
     workers: int = field(default_factory=default_workers)
     terms: dict[str, NoteTerms] = field(default_factory=dict)
+    # Each share's sorted pairs, the map of its term ids to the vocabulary's, and its notes' paths.
+    blocks: list[tuple[SortedPairs, np.ndarray, list[str]]] = field(default_factory=list)
     # Work for this process while the workers read (after they are forked, so they do not inherit
     # it half done): this process only waits for them otherwise.
     meanwhile: Callable[[], object] | None = None
@@ -62,7 +64,16 @@ class ParallelReader:
         except (OSError, BrokenProcessPool) as error:
             _log.warning("Reading notes in %d processes failed (%s); reading them in this one", self.workers, error)
             self.terms.clear()
+            self.blocks.clear()
             return read_notes(jobs)
+
+    def text_table(self, notes: tuple[Note, ...]) -> tuple[PostingTable, float] | None:
+        """The text table of an index of exactly `notes`, in this order, from the workers'
+        sorted shares; None unless the workers read all of them, in this order."""
+        paths = [path for _, _, share_paths in self.blocks for path in share_paths]
+        if not self.blocks or paths != [note.path for note in notes]:
+            return None
+        return merge_sorted([b for b, _, _ in self.blocks], [ids for _, ids, _ in self.blocks], len(self.vocabulary))
 
     def _in_workers(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
         results: list[Note | LoadProblem | None] = []
@@ -72,7 +83,9 @@ class ParallelReader:
             if self.meanwhile is not None:
                 self.meanwhile()
             for share in shares:
-                self.terms.update(share.split(self._intern(share.words)))
+                ids = self._intern(share.words)
+                self.terms.update(share.split(ids))
+                self.blocks.append((share.pairs, ids, [r.path for r in share.results if isinstance(r, Note)]))
                 results.extend(share.results)
         return results
 
@@ -92,6 +105,7 @@ class Share:
     words: list[str]  # the share's vocabulary, in id order
     terms: NoteTerms  # the share's notes' NoteTerms one after the other (content_hash unused)
     sizes: dict[str, list[int]]  # per NoteTerms array, its length in each note, in order
+    pairs: SortedPairs  # the same pairs sorted by term: the sort is done here, on every core
 
     def split(self, ids: np.ndarray) -> dict[str, NoteTerms]:
         """Each note's NoteTerms, term ids mapped through `ids` (share id → shared id)."""
@@ -123,7 +137,7 @@ def read_and_tokenize(jobs: list[ReadJob]) -> Share:
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, np.int32)
               for name in _ARRAYS}
     sizes = {name: [getattr(p, name).size for p in parts] for name in _ARRAYS}
-    return Share(results, list(vocabulary), NoteTerms("", **joined), sizes)
+    return Share(results, list(vocabulary), NoteTerms("", **joined), sizes, SortedPairs.of(parts))
 
 
 def _shares(jobs: list[ReadJob], workers: int) -> list[list[ReadJob]]:

@@ -59,13 +59,30 @@ def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, alway
         assert np.array_equal(theirs.key_counts, ours.key_counts)
 
 
-def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, always_parallel: None) -> None:
+def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, always_parallel: None,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    merged: list[int] = []
+    real_merge = knowledge.parallel.merge_sorted
+
+    def counting_merge(blocks, term_ids, term_count):  # type: ignore[no-untyped-def]
+        merged.append(len(blocks))
+        return real_merge(blocks, term_ids, term_count)
+
+    monkeypatch.setattr(knowledge.parallel, "merge_sorted", counting_merge)
     one = Engine.build([notes], EngineOptions(workers=1))
     two = Engine.build([notes], EngineOptions(workers=2))
+    assert merged and merged[0] > 1  # the text table came from the workers' shares
     for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "what is the capital of Mars?"):
         a, b = one.ask(question), two.ask(question)
         assert (a.answered, a.text, a.sources, a.score) == (b.answered, b.text, b.sources, b.score)
     assert one.stats() == two.stats()
+    # The workers' sorted shares merge into the very table one sort of all pairs makes.
+    terms = set(one.index.postings)
+    assert terms == set(two.index.postings)
+    for term in terms:
+        a, b = one.index.postings[term], two.index.postings[term]
+        assert np.array_equal(a.passages, b.passages) and np.array_equal(a.weights, b.weights), term
+    assert one.index.avg_length == two.index.avg_length
 
 
 def test_when_workers_cannot_start_the_notes_are_read_here(notes: Path, always_parallel: None,
