@@ -392,6 +392,10 @@ def _latin_identifier() -> LanguageIdentifier:
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LATIN_CANDIDATES))
+    try:  # the full model (all 97 languages, ~20 MB) is only kept to choose other languages later
+        identifier._full_model = None
+    except AttributeError:  # another py3langid: it keeps what it keeps
+        pass
     return identifier
 
 

@@ -329,8 +329,7 @@ def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 
         lengths = passage_lengths(pids, tfs, counts.size)
         if avg_length is None:
             avg_length = float(lengths.mean()) if lengths.size else 1.0
-        weights = bm25_weights(tfs, lengths[pids], avg_length)
-        del tfs  # a big blog has millions of pairs: temporaries go as soon as they are used
+        weights = bm25_weights(tfs, lengths, pids, avg_length)
         pids += first_passage
         table = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), pids, weights, rows=rows)
         del pids, weights
@@ -375,25 +374,36 @@ class SortedPairs:
 def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_count: int) -> tuple[PostingTable, float]:
     """The text table of blocks of passages numbered one block after the other, and their mean
     length. `term_ids[b]` maps block b's term ids to the index's. A sort of one entry per
-    (block, term), not per pair: each term's rows are its blocks' rows, block by block."""
-    terms = np.concatenate([ids[block.terms] for block, ids in zip(blocks, term_ids)]).astype(np.int64)
+    (block, term), not per pair: each term's rows are its blocks' rows, block by block.
+    Empties `blocks`, each as soon as its pairs are placed: millions of pairs must not be
+    copied all at once."""
+    terms = np.concatenate([ids[block.terms] for block, ids in zip(blocks, term_ids)])
     sizes = np.concatenate([block.sizes for block in blocks])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # in the blocks' pairs joined
-    which = np.concatenate([np.full(block.terms.size, b, dtype=np.int64) for b, block in enumerate(blocks)])
-    order = np.lexsort((which, terms))
-    sizes, starts = sizes[order], starts[order]
-    gather = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
-    firsts = np.cumsum([0] + [block.lengths.size for block in blocks])
-    passages = np.concatenate([block.passages + np.int32(first) for block, first in zip(blocks, firsts)])[gather]
-    tfs = np.concatenate([block.tfs for block in blocks])[gather]
-    del gather
-    lengths = np.concatenate([block.lengths for block in blocks])
-    avg_length = float(lengths.mean()) if lengths.size else 1.0
-    weights = bm25_weights(tfs, lengths[passages], avg_length)
+    which = np.concatenate([np.full(block.terms.size, b, dtype=np.int32) for b, block in enumerate(blocks)])
     offsets = np.zeros(term_count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, weights=np.concatenate([b.sizes for b in blocks]), minlength=term_count)
-              .astype(np.int64), out=offsets[1:])
-    return PostingTable({}, offsets, passages.astype(np.int32, copy=False), weights), avg_length
+    np.cumsum(np.bincount(terms, weights=sizes, minlength=term_count).astype(np.int64), out=offsets[1:])
+    order = np.lexsort((which, terms))  # by term, then block
+    placed = np.empty(sizes.size, dtype=np.int64)  # where each (block, term) run starts in the table
+    placed[order] = np.cumsum(sizes[order]) - sizes[order]
+    del terms, which, order
+    total = int(sizes.sum())
+    passages = np.empty(total, dtype=np.int32)
+    tfs = np.empty(total, dtype=np.float32)
+    lengths = np.concatenate([block.lengths for block in blocks])
+    run, first_passage = 0, 0
+    while blocks:
+        block = blocks.pop(0)
+        runs = block.terms.size
+        inside = np.arange(block.passages.size, dtype=np.int64) - np.repeat(np.cumsum(block.sizes) - block.sizes,
+                                                                             block.sizes)
+        to = np.repeat(placed[run : run + runs], block.sizes) + inside
+        passages[to] = block.passages + np.int32(first_passage)
+        tfs[to] = block.tfs
+        run, first_passage = run + runs, first_passage + block.lengths.size
+        del block, inside, to
+    avg_length = float(lengths.mean()) if lengths.size else 1.0
+    weights = bm25_weights(tfs, lengths, passages, avg_length)
+    return PostingTable({}, offsets, passages, weights), avg_length
 
 
 def typo_candidate(term: str) -> bool:
@@ -401,10 +411,19 @@ def typo_candidate(term: str) -> bool:
     return len(term) >= 4 and term[0].isalpha() and term.isascii() and not term.startswith(PREFIX_MARK)
 
 
-def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avg_length: float) -> np.ndarray:
-    """BM25's term-frequency part for each (term, passage) pair; idf is applied per question."""
-    norm = K1 * (1.0 - B + B * lengths / max(avg_length, 1e-9))
-    return (tfs * (K1 + 1.0) / (tfs + norm)).astype(np.float32)
+def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, passages: np.ndarray, avg_length: float) -> np.ndarray:
+    """BM25's term-frequency part for each (term, passage) pair; idf is applied per question.
+    `lengths` are the passages' lengths, `passages` each pair's passage. Written over `tfs`
+    (float32, owned by the caller): with millions of pairs, every temporary array counts."""
+    norm = np.divide(lengths, max(avg_length, 1e-9), dtype=np.float32)  # per passage, then per pair
+    norm *= B
+    norm += 1.0 - B
+    norm *= K1
+    norm = norm[passages]
+    norm += tfs
+    tfs *= np.float32(K1 + 1.0)
+    tfs /= norm
+    return tfs
 
 
 def tokenize_notes(notes: tuple[Note, ...], tokenized: Mapping[str, NoteTerms] | None,

@@ -69,11 +69,13 @@ class ParallelReader:
 
     def text_table(self, notes: tuple[Note, ...]) -> tuple[PostingTable, float] | None:
         """The text table of an index of exactly `notes`, in this order, from the workers'
-        sorted shares; None unless the workers read all of them, in this order."""
+        sorted shares (once: they are freed); None unless the workers read all of them, in order."""
         paths = [path for _, _, share_paths in self.blocks for path in share_paths]
         if not self.blocks or paths != [note.path for note in notes]:
             return None
-        return merge_sorted([b for b, _, _ in self.blocks], [ids for _, ids, _ in self.blocks], len(self.vocabulary))
+        blocks, ids = [b for b, _, _ in self.blocks], [ids for _, ids, _ in self.blocks]
+        self.blocks.clear()  # merge_sorted frees each block once it is copied
+        return merge_sorted(blocks, ids, len(self.vocabulary))
 
     def _in_workers(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
         results: list[Note | LoadProblem | None] = []
