@@ -8,6 +8,7 @@ and load from the cache without making one object per passage; `PassageList` mak
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -71,16 +72,25 @@ class PassageColumns:
         sections: dict[tuple[str, ...], int] = {}
         kinds, positions, lines, section_ids, texts = [], [], [], [], []
         extras: dict[int, Extras] = {}
+        # Notes loaded from the cache share one set of columns: what is worked out per set of
+        # columns (section numbers, where the extras are) is worked out once, not once per note.
+        renumbered: dict[int, np.ndarray] = {}
+        extra_rows: dict[int, list[int]] = {}
         done = 0
         for columns, start, stop in parts:
-            renumber = np.asarray([sections.setdefault(s, len(sections)) for s in columns.sections] or [0],
-                                  dtype=np.int32)
+            key = id(columns)
+            if key not in renumbered:
+                renumbered[key] = np.asarray([sections.setdefault(s, len(sections)) for s in columns.sections] or [0],
+                                             dtype=np.int32)
+                extra_rows[key] = sorted(columns.extras)
             kinds.append(columns.kinds[start:stop])
             positions.append(columns.positions[start:stop])
             lines.append(columns.lines[start:stop])
-            section_ids.append(renumber[columns.section_ids[start:stop]])
+            section_ids.append(renumbered[key][columns.section_ids[start:stop]])
             texts.extend(columns.texts[start:stop])
-            extras.update((done + i - start, value) for i, value in columns.extras.items() if start <= i < stop)
+            rows = extra_rows[key]
+            for i in rows[bisect.bisect_left(rows, start) : bisect.bisect_left(rows, stop)]:
+                extras[done + i - start] = columns.extras[i]
             done += stop - start
         if not parts:
             return cls.pack(())

@@ -64,11 +64,14 @@ class Engine:
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        # The language model loads while notes are read (the first question must not wait for it).
+        # The language model loads while notes are read or indexed: the first question must not
+        # wait for it. Workers fork first (`meanwhile`), so that none inherits it half loaded.
         warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
         reader = ParallelReader(cache.vocabulary, options.workers or default_workers(), meanwhile=warm_up.start)
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
+        if warm_up.ident is None:  # the notes were read here, not by workers
+            warm_up.start()
         groups = group_translations(loaded.notes)
         notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
         parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
@@ -77,21 +80,19 @@ class Engine:
         saved = cache.tables if same else None
         index = assemble_index(groups, notes, parts, cache.vocabulary, saved,
                                None if saved else reader.text_table(notes))
+        choices = Choices.from_groups(groups)
+        warm_up.join()
+        saving = None
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
-            # Saving takes a while on a big blog and nobody waits for it: a thread of its own
-            # (not a daemon, so that a process that exits still finishes writing).
+            # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
+            # started last because it holds the GIL much of the time (not a daemon, so that a
+            # process that exits still finishes writing). The vocabulary is no one else's now.
             tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
                                  index.key_postings.layers[0], index.avg_length)
             saving = threading.Thread(target=_save, name="index-cache", args=(
-                options.cache_dir, dict(cache.vocabulary), notes, parts, loaded.stamps, tables))
+                options.cache_dir, cache.vocabulary, notes, parts, loaded.stamps, tables))
             saving.start()
-        else:
-            saving = None
-        if warm_up.ident is None:  # the notes were read here, not by workers
-            warm_up.start()
-        warm_up.join()
-        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, Choices.from_groups(groups),
-                   loaded.stamps, saving)
+        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving)
 
     def wait_until_saved(self, timeout: float | None = None) -> None:
         """Block until the cache this build is writing in the background is on disk."""

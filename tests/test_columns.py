@@ -60,3 +60,13 @@ def test_real_notes_keep_their_passages_through_columns() -> None:
     for note in load_notes([CORPUS]).notes[:40]:
         passages = tuple(note.passages)
         assert list(PassageColumns.join([passages]).split([len(passages)])[0]) == list(passages)
+
+
+def test_slices_of_shared_columns_join_with_their_own_rows_and_sections() -> None:
+    # Notes loaded from the cache share one set of columns; saving joins slices of it.
+    other = Passage("row", "Provider: OpenAI; Uses vLLM: no", ("Other",), (5, 0, 1), ("OpenAI", "no"),
+                    ("Provider", "Uses vLLM"), (), 9)
+    lists = PassageColumns.join([(PARAGRAPH, ROW), (CODE,), (other, PARAGRAPH)]).split([2, 1, 2])
+    rejoined = PassageColumns.join([lists[2], lists[0]]).split([2, 2])
+    assert list(rejoined[0]) == [other, PARAGRAPH]
+    assert list(rejoined[1]) == [PARAGRAPH, ROW]
