@@ -92,11 +92,11 @@ class ParallelReader:
         return results
 
     def _intern(self, words: list[str]) -> np.ndarray:
+        """The shared ids of a share's words (new ones appended to the vocabulary)."""
         vocabulary = self.vocabulary
-        ids = np.empty(len(words), dtype=np.int32)
-        for i, word in enumerate(words):
-            ids[i] = vocabulary.setdefault(word, len(vocabulary))
-        return ids
+        get = vocabulary.__getitem__ if isinstance(vocabulary, Vocabulary) else \
+            (lambda word: vocabulary.setdefault(word, len(vocabulary)))
+        return np.fromiter(map(get, words), dtype=np.int32, count=len(words))
 
 
 @dataclass(frozen=True)
