@@ -60,6 +60,7 @@ class NotesConfig:
     base_url: str | None = None
     fallback_languages: tuple[str, ...] = _ENGINE_DEFAULTS.fallback_languages
     max_note_bytes: int = _ENGINE_DEFAULTS.max_note_bytes
+    workers: int | None = _ENGINE_DEFAULTS.workers  # processes that read notes in a build; None: one per core
     watch: bool = False  # reserved: watching folders for changes comes in a later issue
 
 
@@ -120,6 +121,7 @@ class Config:
             fallback_languages=self.notes.fallback_languages,
             base_url=self.notes.base_url,
             max_note_bytes=self.notes.max_note_bytes,
+            workers=self.notes.workers,
             cache_dir=self.discord.data_dir / "index" if cached else None,
         )
         if self.answers.min_confidence is not None:
@@ -309,6 +311,7 @@ class _Reader:
             base_url=base_url,
             fallback_languages=fallback,
             max_note_bytes=self.integer(sec.get("max_note_bytes", default.max_note_bytes), f"{key}.max_note_bytes", 1),
+            workers=None if sec.get("workers") is None else self.integer(sec["workers"], f"{key}.workers", 1),
             watch=self.boolean(sec.get("watch", default.watch), f"{key}.watch"),
         )
 

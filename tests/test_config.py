@@ -38,7 +38,7 @@ def test_repo_config_yaml_is_valid_and_complete():
     assert config.notes == defaults.notes
     assert config.logging == defaults.logging
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
-    for key in ("folders", "base_url", "fallback_languages", "max_note_bytes", "watch", "min_confidence",
+    for key in ("folders", "base_url", "fallback_languages", "max_note_bytes", "workers", "watch", "min_confidence",
                 "token_env", "guild_ids", "channels", "trigger", "dms", "reply_in_thread",
                 "unknown_in_channels", "cooldown", "rate", "per_seconds", "admin_role_ids",
                 "admin_user_ids", "data_dir", "api_url", "gateway_url", "level"):
@@ -72,6 +72,7 @@ notes:
   base_url: https://blog.example/
   fallback_languages: [es-ES, original]
   max_note_bytes: 1000
+  workers: 2
 answers:
   min_confidence: 0.5
 discord:
@@ -99,7 +100,8 @@ logging:
     assert (d.api_url, d.gateway_url) == ("http://127.0.0.1:5/api/v10", "ws://127.0.0.1:5/gw")
     assert config.logging.level == "DEBUG"
     assert config.engine_options() == EngineOptions(
-        fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000, min_confidence=0.5
+        fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000, min_confidence=0.5,
+        workers=2,
     )
 
 
@@ -129,6 +131,7 @@ def test_empty_file_means_defaults(tmp_path):
         ("answers:\n  min_confidence: 2\n", r"^answers\.min_confidence: expected a number between 0.0 and 1.0, got 2$"),
         ("notes:\n  base_url: blog.example\n", r"^notes\.base_url: expected a URL starting with http:// or https://"),
         ("notes:\n  max_note_bytes: 1.5\n", r"^notes\.max_note_bytes: expected an integer, got 1.5$"),
+        ("notes:\n  workers: 0\n", r"^notes\.workers: expected an integer of at least 1, got 0$"),
         ("notes:\n  fallback_languages: [english!]\n", r"^notes\.fallback_languages\[0\]: expected a language code"),
         ("notes:\n  folders: []\n", r"^notes\.folders: at least one folder is needed$"),
         ("discord:\n  api_url: ws://x\n", r"^discord\.api_url: expected a URL starting with http:// or https://, got 'ws://x'$"),
