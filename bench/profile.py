@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.profile --size 10k [--top 25]
 
-Profiles the working tree's knowledge/ (run it from the repository root) on the real corpus
+Profiles the working tree's knowledge/ (run it from the repository root), in one process (no
+workers, so that the profile shows the work, not the wait for it), on the real corpus
 plus the generated distractors, asking the dev and generated questions once each. Prints the
 top entries by cumulative and by own time, and writes them to bench/out/profile-<size>.txt.
 """
@@ -29,7 +30,7 @@ def top(profile: cProfile.Profile, sort: str, count: int) -> str:
 
 
 def profile_size(files: int, count: int) -> str:
-    from knowledge.engine import Engine
+    from knowledge.engine import Engine, EngineOptions
 
     corpus = ensure_corpus(files)
     folders = [REAL_CORPUS] + ([corpus.root] if corpus else [])
@@ -38,7 +39,8 @@ def profile_size(files: int, count: int) -> str:
 
     building = cProfile.Profile()
     started = time.perf_counter()
-    engine = building.runcall(Engine.build, folders)
+    # One process: with worker processes, this one's profile would show only the wait for them.
+    engine = building.runcall(Engine.build, folders, EngineOptions(workers=1))
     build_s = time.perf_counter() - started
     engine.ask("warm up: what is this?")  # lazy set-up is not a question's cost
 
