@@ -65,6 +65,7 @@ class ReadJob:
     folder_name: str
     max_bytes: int
     known_hash: str | None = None  # content hash of the note parsed before, if any
+    size: int = 0  # bytes, when known: how work is shared out
 
 
 def read_note(job: ReadJob) -> Note | LoadProblem | None:
@@ -373,7 +374,7 @@ def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_B
             kept[position] = before  # unchanged since it was read: not even opened
         else:
             jobs.append(ReadJob(path, rel, os.path.basename(folder_s), max_bytes,
-                                before.content_hash if before is not None else None))
+                                before.content_hash if before is not None else None, stamp[0] if stamp else 0))
     results = iter(read_many(jobs))
     notes: list[Note] = []
     for position, index in enumerate(order):

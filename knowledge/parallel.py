@@ -143,6 +143,10 @@ def read_and_tokenize(jobs: list[ReadJob]) -> Share:
 
 
 def _shares(jobs: list[ReadJob], workers: int) -> list[list[ReadJob]]:
+    """Consecutive runs of jobs (the index numbers notes in this order) of about equal bytes:
+    equal work, so that no worker is left finishing a big share alone."""
     count = min(len(jobs), workers * SHARES_PER_WORKER)
-    size = -(-len(jobs) // count)
-    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    ends = np.cumsum([max(job.size, 1) for job in jobs])
+    cuts = np.searchsorted(ends, ends[-1] * np.arange(1, count) / count, side="right").tolist()
+    bounds = [0, *sorted(set(cuts) - {0, len(jobs)}), len(jobs)]
+    return [jobs[a:b] for a, b in zip(bounds, bounds[1:])]
