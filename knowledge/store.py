@@ -7,7 +7,8 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
     document    UTF-8 JSON {"version", "vocabulary", "stamps", "notes" (without passages),
                 "sections", "extras" (cells, headers and links of the passages that have them)}
-    p_*         the passages in columns (kind, position, line, section; texts NUL-separated)
+    p_*         the passages in columns (kind, position, line, section; texts NUL-separated,
+                in pieces of 4096 texts whose byte lengths are p_text_pieces)
     term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
     t_*, i_*, k_*  the posting tables of an index of exactly these notes, when saved with one
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +36,7 @@ _log = logging.getLogger(__name__)
 CACHE_VERSION = 5
 CACHE_FILE = "index.npz"
 _ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
+_TEXTS_PER_PIECE = 4096
 
 
 @lru_cache(maxsize=1)
@@ -107,10 +110,10 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
     `tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
     kept = [note for note in notes if note.path in terms]
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, np.ndarray | Pieces] = {}
     for name in _ARRAYS:
         parts = [getattr(terms[note.path], name) for note in kept]
-        arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
+        arrays[name] = Pieces(np.dtype(np.float32 if name == "tfs" else np.int32), parts)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
     document = {"version": _version(), "vocabulary": list(vocabulary),
                 "stamps": {path: list(stamp) for path, stamp in (stamps or {}).items()}}
@@ -123,7 +126,31 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
             arrays[f"{prefix}_items"] = table.items
         arrays["t_weights"] = tables.text.weights
     arrays["document"] = np.frombuffer(json.dumps(document, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    _replace(folder / CACHE_FILE, lambda f: np.savez(f, **arrays))
+    _replace(folder / CACHE_FILE, lambda f: write_npz(f, arrays))
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A 1-D array given as pieces, written one after the other: a big blog's arrays are
+    never joined in memory just to be saved."""
+
+    dtype: np.dtype
+    pieces: list[np.ndarray]
+
+
+def write_npz(file, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
+    """What np.savez writes (np.load reads it back), arrays in pieces included."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            if isinstance(value, Pieces):
+                dtype, pieces, shape = value.dtype, value.pieces, (sum(piece.size for piece in value.pieces),)
+            else:
+                dtype, pieces, shape = value.dtype, [value], value.shape
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array_header_1_0(out, header)
+                for piece in pieces:
+                    out.write(np.ascontiguousarray(piece, dtype=dtype).data)
 
 
 def _replace(path: Path, write) -> None:
@@ -137,12 +164,11 @@ def _replace(path: Path, write) -> None:
         raise
 
 
-def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarray]) -> None:
+def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
     """Notes in columns: one JSON object per note without its passages, and the passages as
     arrays (all texts in one NUL-separated string), which load without one object each."""
     columns = PassageColumns.join([note.passages for note in notes])
-    text = "\0".join(columns.texts)
-    if text.count("\0") != max(0, len(columns) - 1):
+    if any("\0" in text for text in columns.texts):
         raise ValueError("a passage text holds a NUL character")  # the loader rejects those files
     document["notes"] = [
         {"path": n.path, "rel_path": n.rel_path, "title": n.title, "lang": n.lang, "key": n.key, "date": n.date,
@@ -156,13 +182,23 @@ def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarra
     arrays["p_position"] = columns.positions
     arrays["p_line"] = columns.lines
     arrays["p_section"] = columns.section_ids
-    arrays["p_text"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    # In pieces: one string of every text would take up to 4 bytes a character (one emoji will do).
+    pieces = []
+    for start in range(0, len(columns.texts), _TEXTS_PER_PIECE):
+        chunk = "\0".join(columns.texts[start : start + _TEXTS_PER_PIECE]).encode("utf-8")
+        pieces.append(np.frombuffer(chunk, dtype=np.uint8))
+    arrays["p_text"] = Pieces(np.dtype(np.uint8), pieces)
+    arrays["p_text_pieces"] = np.asarray([piece.size for piece in pieces], dtype=np.int64)
 
 
 def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     raw_notes = data["notes"]
     kinds = arrays["p_kind"]
-    texts = arrays["p_text"].tobytes().decode("utf-8").split("\0") if kinds.size else []
+    texts: list[str] = []
+    start = 0
+    for size in arrays["p_text_pieces"].tolist():  # piece by piece, as written
+        texts.extend(arrays["p_text"][start : start + size].tobytes().decode("utf-8").split("\0"))
+        start += size
     if len(texts) != kinds.size:
         raise ValueError("passage texts and columns disagree")
     columns = PassageColumns(
