@@ -112,3 +112,16 @@ def test_the_cache_holds_no_pickle(notes: Path, tmp_path: Path) -> None:
     with np.load(tmp_path / "cache" / CACHE_FILE, allow_pickle=False) as npz:
         assert all(npz[name].dtype != object for name in npz.files)
     assert len(_document(tmp_path / "cache")["notes"]) == 3
+
+
+def test_texts_round_trip_across_pieces(tmp_path: Path) -> None:
+    # More passages than one piece of texts holds, one with an emoji and one empty-looking.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    items = "\n".join(f"- item {i} 🚀 ünïcode" if i % 997 == 0 else f"- item {i}" for i in range(9000))
+    (folder / "list-en.md").write_text(f"---\ntitle: List\nlang: en\n---\n\n{items}\n", encoding="utf-8")
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    cold = _settled(Engine.build([folder], options))
+    cache = load_cache(tmp_path / "cache")
+    assert list(cache.notes[cold.notes[0].path].passages) == list(cold.notes[0].passages)
+    assert Engine.build([folder], options).ask("item 8973").text == cold.ask("item 8973").text
