@@ -31,7 +31,7 @@ from .notes import ReadJob, read_notes
 _log = logging.getLogger(__name__)
 
 MIN_FILES = 400  # below this, starting processes costs more than it saves
-SHARES_PER_WORKER = 16  # smaller shares balance the workers (notes differ in size)
+SHARES_PER_WORKER = 8  # smaller shares balance the workers (notes differ in size)
 
 
 def default_workers() -> int:
