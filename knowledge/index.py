@@ -248,6 +248,9 @@ class NoteTerms:
     key_counts: np.ndarray  # int32 per passage (0 for passages that are not rows)
 
 
+NOTE_TERMS_ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")  # NoteTerms' arrays
+
+
 def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     """Terms of a note, interned into `vocabulary` (new terms are appended). Reads the
     passages' columns directly: making a Passage object per passage would cost more."""

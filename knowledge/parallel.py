@@ -24,7 +24,8 @@ from typing import Callable
 import numpy as np
 
 from .columns import PassageColumns
-from .index import NoteTerms, PostingTable, SortedPairs, Vocabulary, merge_sorted, tokenize_note
+from .index import (NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SortedPairs, Vocabulary, merge_sorted,
+                    tokenize_note)
 from .model import LoadProblem, Note
 from .notes import ReadJob, read_notes
 
@@ -111,19 +112,18 @@ class Share:
 
     def split(self, ids: np.ndarray) -> dict[str, NoteTerms]:
         """Each note's NoteTerms, term ids mapped through `ids` (share id → shared id)."""
-        arrays = {name: getattr(self.terms, name) for name in _ARRAYS}
+        arrays = {name: getattr(self.terms, name) for name in NOTE_TERMS_ARRAYS}
         for name in ("term_ids", "title_ids", "key_ids"):
             arrays[name] = ids[arrays[name]]
-        bounds = {name: np.cumsum([0, *self.sizes[name]]).tolist() for name in _ARRAYS}
+        bounds = {name: np.cumsum([0, *self.sizes[name]]).tolist() for name in NOTE_TERMS_ARRAYS}
         notes = [r for r in self.results if isinstance(r, Note)]
         return {
             note.path: NoteTerms(note.content_hash, **{
-                name: arrays[name][bounds[name][k] : bounds[name][k + 1]] for name in _ARRAYS})
+                name: arrays[name][bounds[name][k] : bounds[name][k + 1]] for name in NOTE_TERMS_ARRAYS})
             for k, note in enumerate(notes)
         }
 
 
-_ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 
 
 def read_and_tokenize(jobs: list[ReadJob]) -> Share:
@@ -137,8 +137,8 @@ def read_and_tokenize(jobs: list[ReadJob]) -> Share:
     by_path = {note.path: dataclasses.replace(note, passages=own) for note, own in zip(notes, shared)}
     results = [by_path[r.path] if isinstance(r, Note) else r for r in results]
     joined = {name: np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, np.int32)
-              for name in _ARRAYS}
-    sizes = {name: [getattr(p, name).size for p in parts] for name in _ARRAYS}
+              for name in NOTE_TERMS_ARRAYS}
+    sizes = {name: [getattr(p, name).size for p in parts] for name in NOTE_TERMS_ARRAYS}
     return Share(results, list(vocabulary), NoteTerms("", **joined), sizes, SortedPairs.of(parts))
 
 

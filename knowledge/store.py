@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import NoteTerms, PostingTable, SavedTables, Vocabulary
+from .index import NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SavedTables, Vocabulary
 from .columns import PassageColumns
 from .model import Note
 
@@ -35,7 +35,6 @@ _log = logging.getLogger(__name__)
 
 CACHE_VERSION = 5
 CACHE_FILE = "index.npz"
-_ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")
 _TEXTS_PER_PIECE = 4096
 
 
@@ -81,12 +80,12 @@ def load_cache(folder: Path) -> Cache:
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
     vocabulary = Vocabulary((term, i) for i, term in enumerate(data["vocabulary"]))
     notes = _notes(data, arrays)
-    cuts = {name: np.cumsum(np.concatenate([[0], arrays[f"{name}_sizes"]])) for name in _ARRAYS}
+    cuts = {name: np.cumsum(np.concatenate([[0], arrays[f"{name}_sizes"]])) for name in NOTE_TERMS_ARRAYS}
     if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
         raise ValueError("notes and arrays disagree")
     terms: dict[str, NoteTerms] = {}
     for i, note in enumerate(notes):
-        parts = {name: arrays[name][cuts[name][i] : cuts[name][i + 1]] for name in _ARRAYS}
+        parts = {name: arrays[name][cuts[name][i] : cuts[name][i + 1]] for name in NOTE_TERMS_ARRAYS}
         terms[note.path] = NoteTerms(note.content_hash, **parts)
     stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data.get("stamps", {}).items()}
     tables = None
@@ -111,7 +110,7 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
     folder.mkdir(parents=True, exist_ok=True)
     kept = [note for note in notes if note.path in terms]
     arrays: dict[str, np.ndarray | Pieces] = {}
-    for name in _ARRAYS:
+    for name in NOTE_TERMS_ARRAYS:
         parts = [getattr(terms[note.path], name) for note in kept]
         arrays[name] = Pieces(np.dtype(np.float32 if name == "tfs" else np.int32), parts)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
