@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .index import NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SavedTables, Vocabulary
-from .columns import PassageColumns
+from .columns import KINDS, PassageColumns
 from .model import Note
 
 _log = logging.getLogger(__name__)
@@ -205,8 +205,12 @@ def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
         tuple(tuple(section) for section in data["sections"]), tuple(texts),
         {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()},
     )
-    if columns.section_ids.size and int(columns.section_ids.max()) >= len(columns.sections):
-        raise ValueError("passage sections and columns disagree")
+    # Passages are made when read, long after this: a damaged file must fail here, not then.
+    if {len(columns.positions), columns.lines.size, columns.section_ids.size} != {kinds.size}:
+        raise ValueError("passage columns disagree in length")
+    if kinds.size and (int(kinds.max()) >= len(KINDS) or int(columns.section_ids.min()) < 0
+                       or int(columns.section_ids.max()) >= len(columns.sections)):
+        raise ValueError("passage kinds or sections out of range")
     passages = columns.split([raw["passages"] for raw in raw_notes])
     return [
         Note(path=raw["path"], rel_path=raw["rel_path"], title=raw["title"], lang=raw["lang"], key=raw["key"],

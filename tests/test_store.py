@@ -87,7 +87,7 @@ def _document(cache: Path) -> dict:
         return json.loads(npz["document"].tobytes().decode("utf-8"))
 
 
-@pytest.mark.parametrize("damage", ["garbage", "version", "missing-array", "bad-json"])
+@pytest.mark.parametrize("damage", ["garbage", "version", "missing-array", "bad-json", "bad-kind"])
 def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "cache"
     options = EngineOptions(cache_dir=cache)
@@ -99,6 +99,11 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_pa
         np.savez(cache / CACHE_FILE, document=np.frombuffer(document, dtype=np.uint8))
     elif damage == "bad-json":
         np.savez(cache / CACHE_FILE, document=np.frombuffer(b"{not json", dtype=np.uint8))
+    elif damage == "bad-kind":  # readable, but a passage would only fail when an answer reads it
+        with np.load(cache / CACHE_FILE, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        arrays["p_kind"] = np.full_like(arrays["p_kind"], 200)
+        np.savez(cache / CACHE_FILE, **arrays)
     else:
         np.savez(cache / CACHE_FILE, nothing=np.zeros(1))
     assert load_cache(cache).notes == {}
