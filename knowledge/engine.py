@@ -64,14 +64,13 @@ class Engine:
         """Load every note under the folders and index it. Broken notes become `problems`."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        # The language model loads while notes are read or indexed: the first question must not
-        # wait for it. Workers fork first (`meanwhile`), so that none inherits it half loaded.
-        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
-        reader = ParallelReader(cache.vocabulary, options.workers or default_workers(), meanwhile=warm_up.start)
+        reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
-        if warm_up.ident is None:  # the notes were read here, not by workers
-            warm_up.start()
+        # The language model loads while the notes are indexed (the first question must not wait
+        # for it); not before: workers are forked while reading, and none should inherit it half loaded.
+        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
+        warm_up.start()
         groups = group_translations(loaded.notes)
         notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
         parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)

@@ -271,9 +271,12 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
         term_ids.extend(_interned(freq, vocabulary))
         tfs.extend(freq.values())
         counts.append(len(freq))
-        subject = set(terms(cells[0])) if cells else ()
-        key_ids.extend(_interned(subject, vocabulary))
-        key_counts.append(len(subject))
+        if cells:
+            subject = set(terms(cells[0]))
+            key_ids.extend(_interned(subject, vocabulary))
+            key_counts.append(len(subject))
+        else:
+            key_counts.append(0)
     title_ids = _interned(set(terms(note.title)), vocabulary)
     return NoteTerms(
         note.content_hash,

@@ -19,7 +19,6 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -53,9 +52,6 @@ class ParallelReader:
     terms: dict[str, NoteTerms] = field(default_factory=dict)
     # Each share's sorted pairs, the map of its term ids to the vocabulary's, and its notes' paths.
     blocks: list[tuple[SortedPairs, np.ndarray, list[str]]] = field(default_factory=list)
-    # Work for this process while the workers read (after they are forked, so they do not inherit
-    # it half done): this process only waits for them otherwise.
-    meanwhile: Callable[[], object] | None = None
 
     def __call__(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
         if self.workers < 2 or len(jobs) < MIN_FILES or not sys.platform.startswith("linux"):
@@ -82,10 +78,7 @@ class ParallelReader:
         results: list[Note | LoadProblem | None] = []
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            shares = pool.map(read_and_tokenize, _shares(jobs, self.workers))  # forks the workers
-            if self.meanwhile is not None:
-                self.meanwhile()
-            for share in shares:
+            for share in pool.map(read_and_tokenize, _shares(jobs, self.workers)):
                 ids = self._intern(share.words)
                 self.terms.update(share.split(ids))
                 self.blocks.append((share.pairs, ids, [r.path for r in share.results if isinstance(r, Note)]))
