@@ -67,18 +67,19 @@ class Engine:
         reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
-        # The language model loads while the notes are indexed (the first question must not wait
-        # for it); not before: workers are forked while reading, and none should inherit it half loaded.
-        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
-        warm_up.start()
         groups = group_translations(loaded.notes)
         notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
         parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
         changed = _changed(cache, notes, parts)
         same = not changed and cache.index_paths == tuple(note.path for note in notes)
         saved = cache.tables if same else None
-        index = assemble_index(groups, notes, parts, cache.vocabulary, saved,
-                               None if saved else reader.text_table(notes))
+        text = None if saved else reader.text_table(notes)  # merging the workers' shares: peak memory
+        # The language model loads while the rest is indexed, so that the first question does not
+        # wait for it: not while workers fork (none should inherit it half loaded), nor while
+        # their shares are merged (its loading would add to that peak).
+        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
+        warm_up.start()
+        index = assemble_index(groups, notes, parts, cache.vocabulary, saved, text)
         choices = Choices.from_groups(groups)
         warm_up.join()
         saving = None

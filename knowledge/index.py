@@ -320,13 +320,17 @@ def _joined(parts: list[NoteTerms], name: str, dtype: type) -> np.ndarray:
 
 
 def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 0, first_note: int = 0,
-              avg_length: float | None = None, text: "tuple[PostingTable, float] | None" = None) -> SavedTables:
+              avg_length: float | None = None, text: "tuple[PostingTable, float] | None" = None,
+              rows: Mapping[str, int] | None = None) -> SavedTables:
     """Posting tables of tokenized notes whose passages and notes are numbered from
     `first_passage` and `first_note` (a whole index from 0, a reload's layer after the old
     index). `avg_length` is the mean passage length BM25 normalises by (default: theirs).
-    `text`: their text table and mean passage length, already made (see merge_sorted)."""
+    `text`: their text table and mean passage length, already made (see merge_sorted).
+    `rows`: term → id, the inverse of `terms_of`, when the caller has it (a big blog's takes
+    tens of MB) and no one will add to it."""
     counts = _joined(parts, "counts", np.int64)
-    rows = {term: i for i, term in enumerate(terms_of)}
+    if rows is None:
+        rows = {term: i for i, term in enumerate(terms_of)}
     if text is not None:
         table, avg_length = dataclasses.replace(text[0], rows=rows), text[1]
     else:
@@ -457,8 +461,9 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     if len(notes) > 1:
         np.cumsum(sizes[:-1], out=first[1:])
     passage_local = (np.arange(passage_note.size, dtype=np.int64) - first[passage_note]).astype(np.int32)
-    # list(vocabulary) is a copy: the live vocabulary may grow while this index serves.
-    tables = saved or tables_of(parts, list(vocabulary), text=text)
+    # The vocabulary is this index's own from here on: nothing is tokenized into it any more
+    # (an incremental reload tokenizes into a vocabulary of its own), so its rows are the tables'.
+    tables = saved or tables_of(parts, list(vocabulary), text=text, rows=vocabulary)
     postings = LayeredTable((tables.text,))
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
     for term in _live_terms(tables.text):
