@@ -98,3 +98,28 @@ def test_when_workers_cannot_start_the_notes_are_read_here(notes: Path, always_p
     assert reader.terms == {}  # nothing half-collected: the caller tokenizes
     assert "no processes for you" in caplog.text
     assert all(isinstance(note, Note) for note in loaded.notes)
+
+
+def test_workers_start_from_a_thread_beside_a_running_event_loop(notes: Path, always_parallel: None) -> None:
+    # The bot builds (/reload with many changes) in an executor thread while its event loop runs.
+    import asyncio
+
+    async def build_beside_the_loop() -> tuple[Engine, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.005)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        engine = await asyncio.get_running_loop().run_in_executor(None, Engine.build, [notes],
+                                                                   EngineOptions(workers=2))
+        ticker.cancel()
+        return engine, ticks
+
+    engine, ticks = asyncio.run(build_beside_the_loop())
+    assert ticks > 0  # the loop kept running while the workers read
+    assert engine.ask("does DeepSeek use vLLM?").answered
+    assert engine.stats()["notes"] == len(load_notes([notes]).notes)
