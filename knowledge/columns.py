@@ -162,10 +162,6 @@ class PassageList(Sequence[Passage]):
     def __repr__(self) -> str:
         return f"PassageList({list(self)!r})"
 
-    def __reduce__(self):
-        # Notes that share columns pickle them once (pickle's memo): how a worker's notes travel.
-        return (PassageList, (self.columns, self.start, self.stop))
-
 
 def of_kind(passages: Sequence[Passage], kind: str) -> Iterator[Passage]:
     """The passages of one kind, without making the others when they are kept in columns."""
