@@ -96,7 +96,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
             weight = 0.0  # its parts are units of their own
         elif foreign and not word.isascii():
             weight = unknown_weight * FOREIGN_UNKNOWN_FACTOR
-        elif len(word) <= 2 and ord(word[0]) >= 0x2E80:
+        elif len(word) <= 2 and _cjk(word):
             weight = unknown_weight * UNKNOWN_CJK_FACTOR
         else:
             weight = unknown_weight
@@ -106,13 +106,18 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
 
 def _with_cjk_neighbours(units: tuple[QueryUnit, ...]) -> tuple[QueryUnit, ...]:
     """Mark each CJK pair that overlaps the pair before it and the pair after it."""
-    cjk = [len(u.word) == 2 and ord(u.word[0]) >= 0x2E80 for u in units]
+    cjk = [len(u.word) == 2 and _cjk(u.word) for u in units]
     marked = list(units)
     for i in range(1, len(units) - 1):
         if cjk[i - 1] and cjk[i] and cjk[i + 1] and units[i - 1].word[1] == units[i].word[0] \
                 and units[i].word[1] == units[i + 1].word[0]:
             marked[i] = dataclasses.replace(units[i], between=(i - 1, i + 1))
     return tuple(marked)
+
+
+def _cjk(word: str) -> bool:
+    """A CJK character or pair (its terms are character pairs, not words)."""
+    return ord(word[0]) >= 0x2E80
 
 
 def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
@@ -172,8 +177,9 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
             keyed = index.key_postings.get(term)
             if keyed is not None:  # the question names what this table row is about
                 scores[keyed.passages] += ROW_KEY_WEIGHT * index.idf(term) ** IDF_POWER * factor
-    content = scores.copy()  # what the passages themselves say, without their note's title
     titled_notes = np.flatnonzero(title_scores)
+    # What the passages themselves say, without their note's title (a copy only when a title adds).
+    content = scores.copy() if titled_notes.size else scores
     if titled_notes.size:  # only those notes' passages: a gather over every passage costs more
         pids, owner = index.passages_of(titled_notes)
         scores[pids] += TITLE_WEIGHT * title_scores[titled_notes][owner]
