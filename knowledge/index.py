@@ -12,7 +12,7 @@ import math
 from collections import Counter, defaultdict
 from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -65,8 +65,8 @@ class PostingTable(_Lookup):
 
     def __iter__(self):
         """Terms with at least one posting (the vocabulary also keeps terms of deleted notes)."""
-        counts = np.diff(self.offsets)
-        return (term for term, row in self.rows.items() if counts[row])
+        live = (np.diff(self.offsets) > 0).tolist()  # a list: numpy scalars per term are slow
+        return (term for term, row in self.rows.items() if live[row])
 
     def get(self, term: str) -> Postings | None:
         row = self.rows.get(term)
@@ -80,21 +80,14 @@ class PostingTable(_Lookup):
         return 0 if row is None else int(self.offsets[row + 1] - self.offsets[row])
 
     @classmethod
-    def from_pairs(cls, terms_of: list[str], term_ids: np.ndarray, items: np.ndarray,
-                   weights: np.ndarray | None = None, rows: dict[str, int] | None = None) -> "PostingTable":
-        """Group (term id, item[, weight]) triples by term; `terms_of[i]` names term id i
-        (`rows`, its inverse, may be passed in to share it between tables)."""
-        counts = np.bincount(term_ids, minlength=len(terms_of))
+    def from_pairs(cls, rows: Mapping[str, int], term_ids: np.ndarray, items: np.ndarray) -> "PostingTable":
+        """Group (term id, item) pairs by term, `rows` mapping each term to its id (titles and
+        row subjects; the text table, with its weights, comes from merge_sorted)."""
+        counts = np.bincount(term_ids, minlength=len(rows))
         order = np.argsort(term_ids, kind="stable")  # stable: items stay ascending in each row
-        del term_ids  # millions of pairs on a big blog: free before the gathers below
-        offsets = np.zeros(len(terms_of) + 1, dtype=np.int64)
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        return cls(
-            rows if rows is not None else {term: i for i, term in enumerate(terms_of)},
-            offsets,
-            np.ascontiguousarray(items[order], dtype=np.int32),
-            None if weights is None else np.ascontiguousarray(weights[order], dtype=np.float32),
-        )
+        return cls(rows, offsets, np.ascontiguousarray(items[order], dtype=np.int32))
 
 
 @dataclass(frozen=True)
@@ -249,6 +242,21 @@ class NoteTerms:
 
 
 NOTE_TERMS_ARRAYS = ("term_ids", "tfs", "counts", "title_ids", "key_ids", "key_counts")  # NoteTerms' arrays
+_TERM_ID_ARRAYS = ("term_ids", "title_ids", "key_ids")
+
+
+def split_terms(arrays: Mapping[str, np.ndarray], sizes: Mapping[str, Sequence[int]], hashes: Sequence[str],
+                ids: np.ndarray | None = None) -> list[NoteTerms]:
+    """Notes' NoteTerms from their arrays one after the other (`sizes[name][k]`: note k's
+    share of array `name`), as views; `ids`, when given, maps the term ids first."""
+    if ids is not None:
+        arrays = {**arrays, **{name: ids[arrays[name]] for name in _TERM_ID_ARRAYS}}
+    bounds = {name: np.cumsum([0, *sizes[name]]).tolist() for name in NOTE_TERMS_ARRAYS}
+    if any(len(bound) != len(hashes) + 1 for bound in bounds.values()):
+        raise ValueError("notes and arrays disagree")
+    return [NoteTerms(content_hash, **{name: arrays[name][bounds[name][k] : bounds[name][k + 1]]
+                                       for name in NOTE_TERMS_ARRAYS})
+            for k, content_hash in enumerate(hashes)]
 
 
 def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
@@ -268,16 +276,16 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     for i, (kind, section) in enumerate(zip(kinds, section_ids), start=first):
         cells, header, _ = extras.get(i, plain)
         freq = passage_terms(KINDS[kind], texts[i], sections[section], cells, header)
-        term_ids.extend(_interned(freq, vocabulary))
+        term_ids.extend(interned(freq, vocabulary))
         tfs.extend(freq.values())
         counts.append(len(freq))
         if cells:
             subject = set(terms(cells[0]))
-            key_ids.extend(_interned(subject, vocabulary))
+            key_ids.extend(interned(subject, vocabulary))
             key_counts.append(len(subject))
         else:
             key_counts.append(0)
-    title_ids = _interned(set(terms(note.title)), vocabulary)
+    title_ids = interned(set(terms(note.title)), vocabulary)
     return NoteTerms(
         note.content_hash,
         np.asarray(term_ids, dtype=np.int32),
@@ -297,7 +305,7 @@ class Vocabulary(dict):
         return new
 
 
-def _interned(words, vocabulary: dict[str, int]) -> list[int]:
+def interned(words, vocabulary: dict[str, int]) -> list[int]:
     """Ids of the words, new ones appended to the vocabulary (a Vocabulary does it in C)."""
     if isinstance(vocabulary, Vocabulary):
         return list(map(vocabulary.__getitem__, words))
@@ -331,24 +339,16 @@ def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 
     counts = _joined(parts, "counts", np.int64)
     if rows is None:
         rows = {term: i for i, term in enumerate(terms_of)}
-    if text is not None:
-        table, avg_length = dataclasses.replace(text[0], rows=rows), text[1]
-    else:
-        pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
-        tfs = _joined(parts, "tfs", np.float32)
-        lengths = passage_lengths(pids, tfs, counts.size)
-        if avg_length is None:
-            avg_length = float(lengths.mean()) if lengths.size else 1.0
-        weights = bm25_weights(tfs, lengths, pids, avg_length)
-        pids += first_passage
-        table = PostingTable.from_pairs(terms_of, _joined(parts, "term_ids", np.int32), pids, weights, rows=rows)
-        del pids, weights
+    if text is None:  # one block, sorted here (workers sort several, see knowledge.parallel)
+        text = merge_sorted([SortedPairs.of(parts)], [np.arange(len(terms_of), dtype=np.int32)], len(terms_of),
+                            first_passage, avg_length)
+    table, avg_length = dataclasses.replace(text[0], rows=rows), text[1]
     title_notes = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
                             [p.title_ids.size for p in parts])
-    title = PostingTable.from_pairs(terms_of, _joined(parts, "title_ids", np.int32), title_notes, rows=rows)
+    title = PostingTable.from_pairs(rows, _joined(parts, "title_ids", np.int32), title_notes)
     passage_ids = np.arange(first_passage, first_passage + counts.size, dtype=np.int32)
     key_pids = np.repeat(passage_ids, _joined(parts, "key_counts", np.int64))
-    key = PostingTable.from_pairs(terms_of, _joined(parts, "key_ids", np.int32), key_pids, rows=rows)
+    key = PostingTable.from_pairs(rows, _joined(parts, "key_ids", np.int32), key_pids)
     return SavedTables(table, title, key, avg_length)
 
 
@@ -381,9 +381,11 @@ class SortedPairs:
                    passage_lengths(pids, tfs, counts.size))
 
 
-def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_count: int) -> tuple[PostingTable, float]:
-    """The text table of blocks of passages numbered one block after the other, and their mean
-    length. `term_ids[b]` maps block b's term ids to the index's. A sort of one entry per
+def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_count: int, first_passage: int = 0,
+                 avg_length: float | None = None) -> tuple[PostingTable, float]:
+    """The text table of blocks of passages numbered one block after the other from
+    `first_passage`, and the mean passage length BM25 normalised by (default: theirs).
+    `term_ids[b]` maps block b's term ids to the index's. A sort of one entry per
     (block, term), not per pair: each term's rows are its blocks' rows, block by block.
     Empties `blocks`, each as soon as its pairs are placed: millions of pairs must not be
     copied all at once."""
@@ -400,19 +402,22 @@ def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_cou
     passages = np.empty(total, dtype=np.int32)
     tfs = np.empty(total, dtype=np.float32)
     lengths = np.concatenate([block.lengths for block in blocks])
-    run, first_passage = 0, 0
+    run, done = 0, 0  # (block, term) runs and passages placed so far
     while blocks:
         block = blocks.pop(0)
         runs = block.terms.size
         inside = np.arange(block.passages.size, dtype=np.int64) - np.repeat(np.cumsum(block.sizes) - block.sizes,
                                                                              block.sizes)
         to = np.repeat(placed[run : run + runs], block.sizes) + inside
-        passages[to] = block.passages + np.int32(first_passage)
+        passages[to] = block.passages + np.int32(done)
         tfs[to] = block.tfs
-        run, first_passage = run + runs, first_passage + block.lengths.size
+        run, done = run + runs, done + block.lengths.size
         del block, inside, to
-    avg_length = float(lengths.mean()) if lengths.size else 1.0
+    if avg_length is None:
+        avg_length = float(lengths.mean()) if lengths.size else 1.0
     weights = bm25_weights(tfs, lengths, passages, avg_length)
+    if first_passage:
+        passages += np.int32(first_passage)
     return PostingTable({}, offsets, passages, weights), avg_length
 
 
@@ -466,7 +471,7 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     tables = saved or tables_of(parts, list(vocabulary), text=text, rows=vocabulary)
     postings = LayeredTable((tables.text,))
     vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for term in _live_terms(tables.text):
+    for term in tables.text:
         if typo_candidate(term):
             vocabulary_buckets[(term[0], len(term))].append(term)
     return Index(
@@ -487,10 +492,3 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         avg_length=tables.avg_length,
     )
 
-
-def _live_terms(table: PostingTable) -> list[str]:
-    """Terms with postings, in row order (the vocabulary also keeps terms of deleted notes)."""
-    words: list[str] = [""] * len(table.rows)
-    for term, row in table.rows.items():
-        words[row] = term
-    return [words[row] for row in np.flatnonzero(np.diff(table.offsets)).tolist()]

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .columns import PassageColumns
-from .index import (NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SortedPairs, Vocabulary, merge_sorted,
-                    tokenize_note)
+from .index import (NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SortedPairs, Vocabulary, interned, merge_sorted,
+                    split_terms, tokenize_note)
 from .model import LoadProblem, Note
 from .notes import ReadJob, read_notes
 
@@ -87,10 +87,7 @@ class ParallelReader:
 
     def _intern(self, words: list[str]) -> np.ndarray:
         """The shared ids of a share's words (new ones appended to the vocabulary)."""
-        vocabulary = self.vocabulary
-        get = vocabulary.__getitem__ if isinstance(vocabulary, Vocabulary) else \
-            (lambda word: vocabulary.setdefault(word, len(vocabulary)))
-        return np.fromiter(map(get, words), dtype=np.int32, count=len(words))
+        return np.asarray(interned(words, self.vocabulary), dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -105,18 +102,10 @@ class Share:
 
     def split(self, ids: np.ndarray) -> dict[str, NoteTerms]:
         """Each note's NoteTerms, term ids mapped through `ids` (share id → shared id)."""
-        arrays = {name: getattr(self.terms, name) for name in NOTE_TERMS_ARRAYS}
-        for name in ("term_ids", "title_ids", "key_ids"):
-            arrays[name] = ids[arrays[name]]
-        bounds = {name: np.cumsum([0, *self.sizes[name]]).tolist() for name in NOTE_TERMS_ARRAYS}
         notes = [r for r in self.results if isinstance(r, Note)]
-        return {
-            note.path: NoteTerms(note.content_hash, **{
-                name: arrays[name][bounds[name][k] : bounds[name][k + 1]] for name in NOTE_TERMS_ARRAYS})
-            for k, note in enumerate(notes)
-        }
-
-
+        arrays = {name: getattr(self.terms, name) for name in NOTE_TERMS_ARRAYS}
+        parts = split_terms(arrays, self.sizes, [note.content_hash for note in notes], ids)
+        return {note.path: part for note, part in zip(notes, parts)}
 
 
 def read_and_tokenize(jobs: list[ReadJob]) -> Share:
@@ -129,10 +118,10 @@ def read_and_tokenize(jobs: list[ReadJob]) -> Share:
     shared = PassageColumns.join([note.passages for note in notes]).split([len(note.passages) for note in notes])
     by_path = {note.path: dataclasses.replace(note, passages=own) for note, own in zip(notes, shared)}
     results = [by_path[r.path] if isinstance(r, Note) else r for r in results]
-    joined = {name: np.concatenate([getattr(p, name) for p in parts]) if parts else np.zeros(0, np.int32)
-              for name in NOTE_TERMS_ARRAYS}
+    joined = NoteTerms("", **{name: np.concatenate([getattr(p, name) for p in parts]) if parts
+                              else np.zeros(0, np.int32) for name in NOTE_TERMS_ARRAYS})
     sizes = {name: [getattr(p, name).size for p in parts] for name in NOTE_TERMS_ARRAYS}
-    return Share(results, list(vocabulary), NoteTerms("", **joined), sizes, SortedPairs.of(parts))
+    return Share(results, list(vocabulary), joined, sizes, SortedPairs.of([joined]))
 
 
 def _shares(jobs: list[ReadJob], workers: int) -> list[list[ReadJob]]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SavedTables, Vocabulary
+from .index import NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SavedTables, Vocabulary, split_terms
 from .columns import KINDS, PassageColumns
 from .model import Note
 
@@ -80,13 +80,9 @@ def load_cache(folder: Path) -> Cache:
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
     vocabulary = Vocabulary((term, i) for i, term in enumerate(data["vocabulary"]))
     notes = _notes(data, arrays)
-    cuts = {name: np.cumsum(np.concatenate([[0], arrays[f"{name}_sizes"]])) for name in NOTE_TERMS_ARRAYS}
-    if any(len(cut) != len(notes) + 1 for cut in cuts.values()):
-        raise ValueError("notes and arrays disagree")
-    terms: dict[str, NoteTerms] = {}
-    for i, note in enumerate(notes):
-        parts = {name: arrays[name][cuts[name][i] : cuts[name][i + 1]] for name in NOTE_TERMS_ARRAYS}
-        terms[note.path] = NoteTerms(note.content_hash, **parts)
+    sizes = {name: arrays[f"{name}_sizes"].tolist() for name in NOTE_TERMS_ARRAYS}
+    parts = split_terms(arrays, sizes, [note.content_hash for note in notes])
+    terms = {note.path: part for note, part in zip(notes, parts)}
     stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data.get("stamps", {}).items()}
     tables = None
     if "t_offsets" in arrays:
