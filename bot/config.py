@@ -67,6 +67,7 @@ class NotesConfig:
 @dataclass(frozen=True)
 class AnswersConfig:
     min_confidence: float | None = None  # None: the engine's tuned default
+    semantic: bool = _ENGINE_DEFAULTS.semantic  # sentence vectors beside word search (cross-language, paraphrase)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Config:
             base_url=self.notes.base_url,
             max_note_bytes=self.notes.max_note_bytes,
             workers=self.notes.workers,
+            semantic=self.answers.semantic,
             cache_dir=self.discord.data_dir / "index" if cached else None,
         )
         if self.answers.min_confidence is not None:
@@ -330,6 +332,7 @@ class _Reader:
         value = sec.get("min_confidence", default.min_confidence)
         return AnswersConfig(
             min_confidence=None if value is None else self.number(value, f"{key}.min_confidence", 0.0, 1.0),
+            semantic=self.boolean(sec.get("semantic", default.semantic), f"{key}.semantic"),
         )
 
     def cooldown(self, raw: Any, key: str) -> CooldownConfig:

@@ -26,6 +26,7 @@ NEIGHBOUR_SHARE = 0.3
 NAME_BOOST = 1.5
 LOCAL_SHARE = 0.6  # the asker's translation answers from its own best match when it is this close
 SHORT_PASSAGE_CHARS = 80
+SHORT_PARENT_CHARS = 80  # the parser gives a nested item its parent's text up to this length
 CODE_LINES = 3
 SUGGESTIONS = 3
 
@@ -101,6 +102,9 @@ def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.nd
     smoothed = own.copy()
     smoothed[:-1] += NEIGHBOUR_SHARE * own[1:]  # the answer reads on into the next block
     local = int(np.argmax(smoothed))
+    if own[local] <= 0:  # no word of the question in this note (asked in another language): where meaning led
+        return found - index.passage_range(note).start if index.note_of(found) is note else \
+            align(index.passage(found), note, question)
     if index.note_of(found) is note or own[local] >= LOCAL_SHARE * float(result.scores[found]):
         return local
     return align(index.passage(found), note, question)
@@ -150,10 +154,17 @@ def _yes_no_cell(cell: str) -> bool:
 
 def answer_text(note: Note, start: int, question: str, scores: list[float] | None = None) -> str:
     """The passage at `start`, read on into the blocks after it while they still match the
-    question (or while it only announces them: a heading, a short item, a line ending in ":")."""
+    question (or while it only announces them: a heading, a short item, a line ending in ":").
+    A heading alone never answers: the answer starts at the block under it."""
+    if note.passages[start].kind == "heading" and start + 1 < len(note.passages) \
+            and note.passages[start + 1].kind != "heading":
+        if scores is not None:  # what the heading matched counts for the block that answers
+            scores = list(scores)
+            scores[start + 1] = max(scores[start + 1], scores[start])
+        start += 1
     passage = note.passages[start]
-    pieces = [_passage_text(passage, question, MAX_ANSWER_CHARS)]
-    budget = MAX_ANSWER_CHARS - len(pieces[0])
+    pieces = [(passage, _passage_text(passage, question, MAX_ANSWER_CHARS))]
+    budget = MAX_ANSWER_CHARS - len(pieces[0][1])
     announces = _announces(passage)
     following = note.passages[start + 1 :]
     used = {start}
@@ -166,17 +177,80 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS)
         if len(piece) > budget:
             break
-        pieces.append(piece)
+        pieces.append((nxt, piece))
         used.add(offset)
         budget -= len(piece)
         announces = _announces(nxt)
     second = _runner_up(scores, start, used)
-    if second is not None and budget >= MIN_PIECE_CHARS:
+    if second is not None and budget >= MIN_PIECE_CHARS and note.passages[second].kind != "heading":
         # Two blocks match almost equally: the fact may be in either, so show both (briefly).
         piece = _passage_text(note.passages[second], question, budget - 2)
         if len(piece) <= budget - 2:
-            pieces.append("… " + piece if not piece.startswith("```") else piece)
-    return _join(pieces, heading=passage.kind == "heading")
+            pieces.append((note.passages[second], piece))
+    return render_pieces(pieces)
+
+
+def render_pieces(pieces: list[tuple[Passage, str]]) -> str:
+    """Markdown that keeps the blocks' shape: items stay a list (a nested item once, under its
+    parent, without the parent's words repeated), code stays fenced, each block on its own line."""
+    lines: list[str] = []
+    shown_items: list[str] = []  # texts of the items shown so far, innermost last
+    for passage, text in pieces:
+        text = text.strip()
+        if not text:
+            continue
+        if passage.kind == "item":
+            nested, text = _without_parent(text, shown_items)
+            shown_items.append(text)
+            lines.append(("  - " if nested else "- ") + text)
+        elif passage.kind == "row" and len(pieces) > 1:
+            lines.append("- " + text)
+        elif passage.kind == "heading":
+            lines.append(f"**{text}**")
+        else:
+            lines.append(text)
+    lines = _parents_once(lines)
+    if len(lines) == 1 and lines[0].startswith("- "):
+        return lines[0][2:]  # one item alone reads as a sentence
+    return "\n".join(lines).strip()
+
+
+def _parents_once(lines: list[str]) -> list[str]:
+    """Sibling items that each carry their parent's words ("- P: a", "- P: b") → "- P:" with
+    "a" and "b" nested under it."""
+    out: list[str] = []
+    parent = None
+    for i, line in enumerate(lines):
+        prefix = _item_prefix(line)
+        nxt = _item_prefix(lines[i + 1]) if i + 1 < len(lines) else None
+        if prefix is not None and (prefix == parent or prefix == nxt):
+            if prefix != parent:
+                out.append(f"- {prefix}:")
+                parent = prefix
+            out.append("  - " + line[len(prefix) + 4:].lstrip())
+            continue
+        parent = None
+        out.append(line)
+    return out
+
+
+def _item_prefix(line: str) -> str | None:
+    if not line.startswith("- "):
+        return None
+    head, sep, rest = line[2:].partition(": ")
+    return head if sep and rest and len(head) <= SHORT_PARENT_CHARS else None
+
+
+def _without_parent(text: str, shown: list[str]) -> tuple[bool, str]:
+    """A nested item's text begins with its parent's (the parser gives it that context for search)."""
+    for parent in reversed(shown):
+        candidates = {parent, parent.split(": ", 1)[-1]}
+        for prefix in sorted(candidates, key=len, reverse=True):
+            for sep in (": ", " ", ""):
+                head = prefix + sep
+                if len(text) > len(head) + 1 and text.startswith(head) and (sep or prefix[-1:] in ":："):
+                    return True, text[len(head):].lstrip()
+    return False, text
 
 
 def _runner_up(scores: list[float] | None, start: int, used: set[int]) -> int | None:
@@ -200,18 +274,6 @@ def _passage_text(passage: Passage, question: str, limit: int) -> str:
     if passage.kind == "row" and passage.cells:
         return _row_text(passage, question)
     return _best_sentences(passage.text, question, limit)
-
-
-def _join(pieces: list[str], heading: bool) -> str:
-    out = ""
-    for i, piece in enumerate(pieces):
-        if i == 0:
-            out = piece
-        elif piece.startswith("```") or out.endswith("```"):
-            out += "\n" + piece
-        else:
-            out += ("\n" if heading and i == 1 else " ") + piece
-    return out.strip()
 
 
 def _row_text(passage: Passage, question: str) -> str:

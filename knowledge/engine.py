@@ -23,6 +23,8 @@ from .model import Answer, LoadProblem, Note, NoteGroup
 from .notes import load_notes
 from .parallel import ParallelReader, default_workers
 from .search import search
+from .semantic import DenseIndex, Encoder, NoteVectors, embed_notes, encoder_version, load_encoder, load_vectors, \
+    save_vectors
 from .store import Cache, load_cache, save_cache
 from .store import empty as empty_cache
 from .suggest import Choices, suggest
@@ -38,10 +40,11 @@ class EngineOptions:
     fallback_languages: tuple[str, ...] = ("en", "original")
     base_url: str | None = None  # links to notes: base_url + note path without extension (or permalink)
     max_note_bytes: int = 2_000_000
-    min_confidence: float = 0.13
+    min_confidence: float = 0.4  # the gate's probability that the first note is right (knowledge.gate)
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
     cache_dir: Path | None = None  # where the parsed, tokenized notes are kept between builds (None: nowhere)
     workers: int | None = None  # processes that read new notes in a build (None: one per core)
+    semantic: bool = True  # sentence vectors beside word search, when their package is installed
 
     def answer_options(self) -> AnswerOptions:
         return AnswerOptions(self.fallback_languages, self.base_url, self.min_confidence)
@@ -58,10 +61,14 @@ class Engine:
     choices: Choices = field(default_factory=lambda: Choices((), ()))
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)  # path → (size, mtime_ns)
     saving: threading.Thread | None = field(default=None, repr=False, compare=False)  # the cache being written
+    encoder: Encoder | None = field(default=None, repr=False, compare=False)  # None: word search only
+    vectors: dict[str, NoteVectors] = field(default_factory=dict, repr=False, compare=False)  # by content hash
 
     @classmethod
-    def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None) -> "Engine":
-        """Load every note under the folders and index it. Broken notes become `problems`."""
+    def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None,
+              vectors: dict[str, NoteVectors] | None = None) -> "Engine":
+        """Load every note under the folders and index it. Broken notes become `problems`.
+        `vectors`: sentence vectors already computed (by content hash), not computed again."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
         reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
@@ -80,9 +87,24 @@ class Engine:
         warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
         warm_up.start()
         index = assemble_index(groups, notes, parts, cache.vocabulary, saved, text)
+        encoder = load_encoder() if options.semantic else None
+        known = dict(vectors or {})
+        new_vectors = False
+        if encoder is not None:
+            if options.cache_dir:
+                known.update(load_vectors(options.cache_dir, encoder_version(encoder)))
+            vectors = embed_notes(encoder, index.notes, known)
+            new_vectors = not vectors.keys() <= known.keys()
+            index = dataclasses.replace(index, dense=DenseIndex.of(index.notes, vectors))
         choices = Choices.from_groups(groups)
         warm_up.join()
         saving = None
+        if options.cache_dir and encoder is not None and (new_vectors or not vectors.keys() == known.keys()):
+            vectors_saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
+                options.cache_dir, encoder_version(encoder), vectors))
+            vectors_saving.start()
+        else:
+            vectors_saving = None
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
             # started last because it holds the GIL much of the time (not a daemon, so that a
@@ -90,9 +112,12 @@ class Engine:
             tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
                                  index.key_postings.layers[0], index.avg_length)
             saving = threading.Thread(target=_save, name="index-cache", args=(
-                options.cache_dir, cache.vocabulary, notes, parts, loaded.stamps, tables))
+                options.cache_dir, cache.vocabulary, notes, parts, loaded.stamps, tables, vectors_saving))
             saving.start()
-        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving)
+        else:
+            saving = vectors_saving
+        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
+                   encoder, vectors or {})
 
     def wait_until_saved(self, timeout: float | None = None) -> None:
         """Block until the cache this build is writing in the background is on disk."""
@@ -111,9 +136,14 @@ class Engine:
             return dataclasses.replace(self, problems=loaded.problems, stamps=loaded.stamps)
         index = apply_changes(self.index, changed, removed)
         if index is None:
-            return Engine.build(self.folders, self.options)
+            return Engine.build(self.folders, self.options, self.vectors)
+        vectors = self.vectors
+        if index.dense is not None and self.encoder is not None and changed:
+            vectors = {**vectors, **embed_notes(self.encoder, changed, vectors)}
+            index = dataclasses.replace(index, dense=index.dense.extended(changed, vectors, len(self.index.notes)))
         choices = self.choices.with_notes(changed)
-        return dataclasses.replace(self, index=index, problems=loaded.problems, choices=choices, stamps=loaded.stamps)
+        return dataclasses.replace(self, index=index, problems=loaded.problems, choices=choices, stamps=loaded.stamps,
+                                   vectors=vectors)
 
     @property
     def groups(self) -> tuple[NoteGroup, ...]:
@@ -129,7 +159,9 @@ class Engine:
         question is too short or ambiguous to tell. Never raises on any text."""
         question = clean_question(question, self.options.max_question_chars)
         language = detect_language(question, hint=locale)
-        result = search(self.index, question, language)
+        vector = self.encoder.encode([question])[0] if self.index.dense is not None and self.encoder and question \
+            else None
+        result = search(self.index, question, language, vector=vector)
         return compose(self.index, result, question, language, self.options.answer_options())
 
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:
@@ -151,11 +183,20 @@ class Engine:
 
 
 def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms],
-          stamps: dict[str, tuple[int, int]], tables: SavedTables) -> None:
+          stamps: dict[str, tuple[int, int]], tables: SavedTables, also: threading.Thread | None = None) -> None:
+    if also is not None:  # one thread to wait for: the vectors' save, started first, ends before this one
+        also.join()
     try:
         save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps, tables)
     except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
         _log.warning("Could not save the index cache in %s: %s", folder, error)
+
+
+def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors]) -> None:
+    try:
+        save_vectors(folder, version, vectors)
+    except (OSError, ValueError) as error:
+        _log.warning("Could not save the sentence vectors in %s: %s", folder, error)
 
 
 def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:

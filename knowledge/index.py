@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .columns import KINDS, PassageList
+from .semantic import DenseIndex
 from .model import Note, NoteGroup, Passage
 from .text import PREFIX_MARK, terms
 
@@ -138,6 +139,7 @@ class Index:
     avg_length: float = 1.0  # mean passage length, for BM25 of passages added later
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages of replaced notes
     layered_passages: int = 0  # passages indexed in layers over the base (incremental reloads)
+    dense: DenseIndex | None = None  # sentence vectors of the notes' sections (None: lexical search only)
 
     @property
     def passage_count(self) -> int:

