@@ -8,6 +8,7 @@ note's original). Yes/no questions about a table fact lead with the table's valu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ import numpy as np
 from .index import Index
 from .model import Answer, Note, NoteGroup, Passage, Source
 from .search import SearchResult
+from .question_forms import asks_for_list, overview_subject
+from .semantic import TITLE_ROW
 from .text import fold, terms
 
 MAX_ANSWER_CHARS = 500
@@ -29,6 +32,15 @@ SHORT_PASSAGE_CHARS = 80
 SHORT_PARENT_CHARS = 80  # the parser gives a nested item its parent's text up to this length
 CODE_LINES = 3
 SUGGESTIONS = 3
+DEFINING_WITHIN = 12  # passages from the top where a note says what its subject is
+DEFINING_CHARS = 120  # a defining sentence names its subject this early
+CLOSEST_SECTIONS = 2  # sections whose blocks are compared with a question asked in another language
+CLOSEST_PASSAGES = 8  # blocks of each (embedding them costs about 1 ms each)
+PASSAGE_TEXT_CHARS = 300
+LINK_ITEM_CHARS = 160
+WORDS_SHARE = 0.2  # of the block's word score (over the note's best), beside its cosine
+
+Similarity = Callable[[list[str]], np.ndarray]
 
 _YES = frozenset(["yes", "si", "oui", "ja", "sim", "да", "是", "是的", "はい", "예", "네", "نعم", "हाँ", "हां", "✅", "✔", "true"])
 _NO = frozenset(["no", "non", "nein", "nao", "нет", "否", "不", "いいえ", "아니요", "아니오", "لا", "नहीं", "❌", "✗", "false"])
@@ -54,24 +66,46 @@ class AnswerOptions:
     min_confidence: float
 
 
-def compose(index: Index, result: SearchResult, question: str, language: str, options: AnswerOptions) -> Answer:
+def compose(index: Index, result: SearchResult, question: str, language: str, options: AnswerOptions,
+            similarity: Similarity | None = None) -> Answer:
+    """`similarity(texts)`: the question's cosine with each text (sentence vectors), or None."""
     best = result.best
     if best is None or result.confidence < options.min_confidence:
+        covered, title = (), ""
+        if best is not None and result.absent_names:
+            listed = pick_translation(index.groups[best.group], language, options.fallback_languages,
+                                      index.note_of(best.passage))
+            covered, title = table_subjects(listed), listed.title
         return Answer(
             question=question, language=language, answered=False, text="", answer_language=language,
             score=round(result.confidence, 4), suggestions=_suggestions(index, result, language),
+            covered=covered, absent=_as_written(result.absent_names, question) if covered else (),
+            covered_title=title,
         )
     group = index.groups[best.group]
     note = pick_translation(group, language, options.fallback_languages, index.note_of(best.passage))
     ids = index.passage_range(note)
     scores = result.scores[ids.start : ids.stop].astype(np.float64)  # a result with hits has scores
     start = choose_passage(index, result, note, scores, best.passage, question)
+    if similarity is not None and note.lang != language:
+        # Asked in another language: its words cannot say which block answers, its meaning can.
+        start = closest_passage(index, result, note, scores, similarity, start)
+    text = None
+    subject = overview_subject(question, language)
+    if subject is not None:
+        defining = defining_passage(note, subject)
+        if defining is not None:
+            start, text = defining, _opening(note.passages[defining].text)
+    elif asks_for_list(question, language):
+        row = start if note.passages[start].kind == "row" else _table_asked_about(note, question)
+        text = grouped_rows(note, row, question) if row is not None else None
+        start = row if text else start
     passage = note.passages[start]
     return Answer(
         question=question,
         language=language,
         answered=True,
-        text=answer_text(note, start, question, scores.tolist()),
+        text=text or answer_text(note, start, question, scores.tolist()),
         answer_language=note.lang,
         sources=(source_of(note, options.base_url),),
         score=round(result.confidence, 4),
@@ -108,6 +142,126 @@ def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.nd
     if index.note_of(found) is note or own[local] >= LOCAL_SHARE * float(result.scores[found]):
         return local
     return align(index.passage(found), note, question)
+
+
+def closest_passage(index: Index, result: SearchResult, note: Note, scores: np.ndarray,
+                    similarity: Similarity, fallback: int) -> int:
+    """The block of the note's closest sections that is closest in meaning to the question
+    (the words it shares, names mostly, count a little)."""
+    dense = index.dense
+    if dense is None or result.row_scores is None:
+        return fallback
+    nid = index.note_ids[note.path]
+    rows = np.flatnonzero((dense.row_note == nid) & (dense.row_passage != TITLE_ROW))
+    if rows.size == 0:
+        return fallback
+    starts = sorted(int(p) for p in dense.row_passage[rows])
+    best_rows = rows[np.argsort(-result.row_scores[rows])[:CLOSEST_SECTIONS]]
+    candidates: list[int] = []
+    for row in best_rows.tolist():
+        first = int(dense.row_passage[row])
+        later = [p for p in starts if p > first]
+        end = later[0] if later else len(note.passages)
+        candidates += [i for i in range(first, end)
+                       if note.passages[i].kind != "heading" and not _link_only(note.passages[i])][:CLOSEST_PASSAGES]
+    if fallback not in candidates:
+        candidates.append(fallback)  # where the words led stays in the running
+    meaning = similarity([note.passages[i].text[:PASSAGE_TEXT_CHARS] for i in candidates])
+    top = float(scores.max()) if scores.size else 0.0
+    words = np.array([scores[i] / top if top > 0 else 0.0 for i in candidates])
+    return candidates[int(np.argmax(meaning + WORDS_SHARE * words))]
+
+
+def defining_passage(note: Note, subject: str) -> int | None:
+    """The paragraph that says what the note's subject is: the first one that names it near its
+    start (else the first that names it at all), when the note is about that subject."""
+    wanted = set(terms(subject, prefixes=False))
+    if not wanted or not wanted <= set(terms(note.title, prefixes=False)) | _early_terms(note):
+        return None
+    named_late = None
+    for i, passage in enumerate(note.passages[:DEFINING_WITHIN]):
+        if passage.kind != "paragraph":
+            continue
+        if wanted <= set(terms(passage.text[:DEFINING_CHARS], prefixes=False)):
+            return i
+        if named_late is None and wanted <= set(terms(passage.text, prefixes=False)):
+            named_late = i
+    return named_late
+
+
+def _early_terms(note: Note) -> set[str]:
+    return {t for p in note.passages[:DEFINING_WITHIN] if p.kind in ("heading", "paragraph")
+            for t in terms(p.text[:DEFINING_CHARS], prefixes=False)}
+
+
+def _opening(text: str) -> str:
+    """The first sentences of a paragraph: enough to define (DEFINING_CHARS), no more."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    out = ""
+    for sentence in sentences:
+        if len(out) >= DEFINING_CHARS or (out and len(out) + len(sentence) + 1 > MAX_ANSWER_CHARS):
+            break
+        out = f"{out} {sentence.strip()}" if out and not _cjk_start(sentence) else out + sentence.strip()
+    return _trim(out or text)
+
+
+def _cjk_start(text: str) -> bool:
+    return bool(text) and ord(text.lstrip()[:1] or " ") > 0x2E80
+
+
+def table_subjects(note: Note) -> tuple[str, ...]:
+    """What the note's first table is about: its rows' first cells (nothing without a table)."""
+    rows = [p for p in note.passages if p.kind == "row" and p.cells]
+    if len(rows) < 2:
+        return ()
+    first = rows[0]
+    return tuple(p.cells[0].strip() for p in rows if p.header == first.header and p.position[:2] == first.position[:2])
+
+
+def _as_written(words: tuple[str, ...], question: str) -> tuple[str, ...]:
+    """The question's own spelling of folded words ("groq" → "Groq")."""
+    out = []
+    for word in words:
+        match = re.search(re.escape(word), question, flags=re.IGNORECASE)
+        out.append(match.group() if match else word)
+    return tuple(out)
+
+
+def _table_asked_about(note: Note, question: str) -> int | None:
+    """The first row of the first table whose header shares a word with the question."""
+    asked = set(terms(question, prefixes=False))
+    for i, passage in enumerate(note.passages):
+        if passage.kind == "row" and asked & set(terms(" ".join(passage.header[1:]), prefixes=False)):
+            return i
+    return None
+
+
+def grouped_rows(note: Note, start: int, question: str) -> str | None:
+    """"Which … ?" over a table with a yes/no column: its rows grouped by that column's value,
+    in the note's own words ("Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models)…")."""
+    row = note.passages[start]
+    rows = [p for p in note.passages if p.kind == "row" and p.header == row.header and p.position[:2] == row.position[:2]]
+    if len(rows) < 2 or any(len(p.cells) < 2 for p in rows):
+        return None
+    asked = set(terms(question, prefixes=False))
+    if any(asked & set(terms(p.cells[0], prefixes=False)) for p in rows):
+        return None  # the question names a row: that row answers it
+    columns = [c for c in range(1, len(row.header)) if all(c < len(p.cells) and _yes_no_cell(p.cells[c]) for p in rows)]
+    if not columns:
+        return None
+    column = columns[0]
+    groups: dict[str, list[str]] = {}
+    for p in rows:
+        value = re.split(r"[\s(（,.;:—-]", p.cells[column].strip(), maxsplit=1)[0]
+        groups.setdefault(value, []).append(p.cells[0].strip())
+    # The answer the question hopes for ("which … use it?") first: the yes group.
+    ordered = sorted(groups.items(), key=lambda kv: fold(kv[0]) not in _YES)
+    return " ".join(f"{value}: {', '.join(names)}." for value, names in ordered)
+
+
+def _link_only(passage: Passage) -> bool:
+    """An item of a reference list: a link's title and nothing else never answers a question."""
+    return bool(passage.links) and passage.kind == "item" and len(passage.text) <= LINK_ITEM_CHARS
 
 
 def source_of(note: Note, base_url: str | None) -> Source:
@@ -209,7 +363,7 @@ def render_pieces(pieces: list[tuple[Passage, str]]) -> str:
             lines.append(f"**{text}**")
         else:
             lines.append(text)
-    lines = _parents_once(lines)
+    lines = _once(_parents_once(lines))
     if len(lines) == 1 and lines[0].startswith("- "):
         return lines[0][2:]  # one item alone reads as a sentence
     return "\n".join(lines).strip()
@@ -230,6 +384,19 @@ def _parents_once(lines: list[str]) -> list[str]:
             out.append("  - " + line[len(prefix) + 4:].lstrip())
             continue
         parent = None
+        out.append(line)
+    return out
+
+
+def _once(lines: list[str]) -> list[str]:
+    """Each line once (outside code): a parent item may also be found as a block of its own."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for line in lines:  # a code block is one entry, kept as it is
+        key = line.strip().lstrip("-* ").rstrip(":： ")
+        if "```" not in line and key and key in seen:
+            continue
+        seen.add(key)
         out.append(line)
     return out
 

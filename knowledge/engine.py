@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from .answering import AnswerOptions, compose
 from .detect import detect_language
 from .grouping import group_translations
@@ -162,7 +164,14 @@ class Engine:
         vector = self.encoder.encode([question])[0] if self.index.dense is not None and self.encoder and question \
             else None
         result = search(self.index, question, language, vector=vector)
-        return compose(self.index, result, question, language, self.options.answer_options())
+        similarity = None
+        if vector is not None and self.encoder is not None and self.index.dense is not None:
+            encoder, projection = self.encoder, self.index.dense.projection
+            asked = projection.apply(vector.reshape(1, -1))[0]
+
+            def similarity(texts: list[str]) -> np.ndarray:  # in the index's projection, as its rows
+                return projection.apply(encoder.encode(texts)) @ asked
+        return compose(self.index, result, question, language, self.options.answer_options(), similarity)
 
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:
         """Up to `limit` note titles or table facts matching what the user typed so far

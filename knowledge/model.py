@@ -115,6 +115,10 @@ class Answer:
     score: float = 0.0  # confidence in [0, 1]
     suggestions: tuple[str, ...] = ()  # "did you mean" note titles (asker's language when possible)
     section: tuple[str, ...] = ()  # heading path of the passage in the answering note
+    # "I don't know" about a name a table's note lacks: what that note does list, and the names it lacks.
+    covered: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    covered_title: str = ""
 
     @property
     def translated_elsewhere(self) -> bool:

@@ -23,7 +23,10 @@ def frame(answer: Answer, catalog: Catalog, title: Callable[[str], str] = str,
     lang = answer.language
     if not answer.answered:
         lines = [catalog.text(lang, "answer.idk" if answer.question.strip() else "answer.empty")]
-        if answer.suggestions:
+        if answer.covered and answer.absent:
+            lines.append(catalog.text(lang, "answer.covers", title=title(answer.covered_title),
+                                      listed=", ".join(answer.covered), absent=", ".join(answer.absent)))
+        elif answer.suggestions:
             titles = ", ".join(title(t) for t in answer.suggestions)
             lines.append(catalog.text(lang, "answer.did_you_mean", titles=titles))
         return Frame(tuple(lines), ())

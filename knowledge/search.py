@@ -79,6 +79,8 @@ class SearchResult:
     name_scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # the part names gave
     row_scores: np.ndarray | None = field(default=None, repr=False, compare=False)  # every dense row's cosine
     evidence: Evidence | None = None  # what the confidence was decided on
+    # A near miss: names of the question the first group never mentions, while it has the others.
+    absent_names: tuple[str, ...] = ()
 
     @property
     def best(self) -> GroupHit | None:
@@ -210,8 +212,12 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     evidence = _evidence(index, units, first, at, found, dense, lexical, top_lexical,
                          lexical_order[0] if lexical_order else -1, lexical_confidence, language)
     confidence = gate_for(dense is not None).probability(evidence)
+    named = [u for u in range(len(units)) if units[u].name and units[u].weight > 0]
+    absent = tuple(units[u].word for u in named if not units[u].alternatives or found[u][at] < NAME_PRESENT)
+    if len(absent) == len(named):
+        absent = ()  # it has none of the question's names: not a near miss of this note
     return SearchResult(units, tuple(hits[:limit]), confidence, scores, name_scores,
-                        dense.row_scores if dense is not None else None, evidence)
+                        dense.row_scores if dense is not None else None, evidence, absent)
 
 
 def _lexical_scores(index: Index, units: tuple[QueryUnit, ...]):

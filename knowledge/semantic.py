@@ -35,6 +35,7 @@ SECTION_CHARS = 400  # of a section's text: its start says what it is about, and
 PASSAGE_CHARS = 200  # of each passage added to a section's text
 DIMENSIONS = 128  # kept after projection (fused ranking on the dev questions: 128 ≈ 512, 64 loses)
 PROJECTION_SAMPLE = 20_000  # rows the projection is learned from
+MIN_PROJECTION_ROWS = 2 * DIMENSIONS  # below this a corpus is too small to learn directions from
 TITLE_ROW = -1  # row_passage of a note's title row
 VECTORS_FILE = "vectors.npz"
 _RECIPE = f"use-m3/sections-{SECTION_CHARS}-{PASSAGE_CHARS}/v1"  # changes when rows would differ
@@ -184,10 +185,9 @@ class Projection:
         if len(vectors) > PROJECTION_SAMPLE:  # evenly spread rows: deterministic, and enough for 128 directions
             sample = vectors[np.linspace(0, len(vectors) - 1, PROJECTION_SAMPLE).astype(np.int64)]
         sample = np.asarray(sample, dtype=np.float32)
+        if len(sample) < MIN_PROJECTION_ROWS:  # too few rows to tell directions apart: keep the encoder's own
+            return cls(np.zeros(sample.shape[1], np.float32), np.eye(sample.shape[1], dtype=np.float32))
         mean = sample.mean(axis=0)
-        if len(sample) < 2:
-            keep = min(dimensions, sample.shape[1])
-            return cls(mean, np.eye(sample.shape[1], keep, dtype=np.float32))
         _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
         return cls(mean.astype(np.float32), np.ascontiguousarray(vt[:dimensions].T, dtype=np.float32))
 

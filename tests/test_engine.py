@@ -86,12 +86,21 @@ def test_i_dont_know_when_nothing_answers(seeds: Engine, question: str) -> None:
     assert answer.answer_language == answer.language
 
 
-def test_i_dont_know_suggests_titles_in_the_askers_language(seeds: Engine) -> None:
+def test_i_dont_know_says_what_the_table_covers_in_the_askers_language(seeds: Engine) -> None:
     answer = seeds.ask("¿Groq usa vLLM?")
     assert not answer.answered
     assert answer.suggestions == ("Adopción de vLLM por Proveedores de IA",)
+    assert answer.absent == ("Groq",) and "DeepSeek AI" in answer.covered and len(answer.covered) == 5
     text = render_text(answer, knowledge_catalog())
-    assert text.startswith("No lo sé") and "¿Quisiste decir" in text
+    assert text.startswith("No lo sé") and "«Adopción de vLLM por Proveedores de IA» menciona" in text
+    assert text.endswith("no dice nada sobre Groq.")
+
+
+def test_i_dont_know_suggests_titles_when_no_table_says_what_is_covered(seeds: Engine) -> None:
+    answer = seeds.ask("¿Cómo instalo Redis en Ubuntu?")
+    assert not answer.answered and answer.covered == ()
+    text = render_text(answer, knowledge_catalog())
+    assert text.startswith("No lo sé") and ("¿Quisiste decir" in text) == bool(answer.suggestions)
 
 
 @pytest.mark.parametrize("question", [

@@ -1,0 +1,49 @@
+"""What kind of answer a question wants, from its form: "what is X?" or "which …?".
+
+The forms are language knowledge (data/question_forms.yaml), never words of a blog.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+FORMS_FILE = Path(__file__).with_name("data") / "question_forms.yaml"
+_TRAILING = re.compile(r"[\s?？¿¡!！.。؟]+$")
+_LEADING = re.compile(r"^[\s¿¡]+")
+
+
+@lru_cache(maxsize=1)
+def _forms() -> dict[str, tuple[tuple[re.Pattern[str], ...], frozenset[str]]]:
+    data = yaml.safe_load(FORMS_FILE.read_text(encoding="utf-8"))
+    return {lang: (tuple(re.compile(p) for p in spec.get("overview", ())), frozenset(spec.get("list", ())))
+            for lang, spec in data.items()}
+
+
+def _plain(question: str) -> str:
+    return _LEADING.sub("", _TRAILING.sub("", question.casefold().strip()))
+
+
+def overview_subject(question: str, language: str) -> str | None:
+    """X in "what is X?" (in the question's language, or English), else None."""
+    text = _plain(question)
+    for lang in dict.fromkeys((language, "en")):
+        patterns, _ = _forms().get(lang, ((), frozenset()))
+        for pattern in patterns:
+            match = pattern.match(text)
+            if match and match.group("subject").strip():
+                return match.group("subject").strip()
+    return None
+
+
+def asks_for_list(question: str, language: str) -> bool:
+    """True when the question opens with a word that asks for several things ("which", "who")."""
+    text = _plain(question)
+    words = set()
+    for lang in dict.fromkeys((language, "en")):
+        words |= _forms().get(lang, ((), frozenset()))[1]
+    head = re.findall(r"[^\W\d_]+", text)[:3]
+    return any(word in words for word in head) or any(text.startswith(w) for w in words if not w.isascii()
+                                                      and len(w) > 1 and ord(w[0]) > 0x2E80)

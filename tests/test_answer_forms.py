@@ -1,0 +1,128 @@
+"""Answers shaped by the question: "what is X?", "which …?", and answers that read well."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.engine import Engine
+from knowledge.question_forms import asks_for_list, overview_subject
+
+BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus" / "blog"
+DEV_FILES = [SHARED / "eval" / "questions_dev.yaml", SHARED / "eval" / "questions_dev2.yaml"]
+
+
+@pytest.fixture(scope="module")
+def seeds() -> Engine:
+    return Engine.build([BUNDLED])
+
+
+@pytest.mark.parametrize("question, language, subject", [
+    ("what is vLLM?", "en", "vllm"),
+    ("What's a diffusion model?", "en", "diffusion model"),
+    ("¿Qué es Gradle?", "es", "gradle"),
+    ("Qu'est-ce que le fichier angular.json ?", "fr", "fichier angular.json"),
+    ("Was ist ein Minterm?", "de", "minterm"),
+    ("什么是 G++？", "zh", "g++"),
+    ("vLLMとは何ですか？", "ja", "vllm"),
+    ("does DeepSeek use vLLM?", "en", None),
+])
+def test_overview_questions_name_their_subject(question: str, language: str, subject: str | None) -> None:
+    assert overview_subject(question, language) == subject
+
+
+def test_list_questions_are_told_apart_from_yes_no_ones() -> None:
+    assert asks_for_list("which providers use vLLM?", "en") and asks_for_list("¿Quiénes usan vLLM?", "es")
+    assert asks_for_list("哪些公司使用 vLLM？", "zh")
+    assert not asks_for_list("does DeepSeek use vLLM?", "en")
+
+
+@pytest.mark.parametrize("question, lead", [
+    ("who uses vLLM?", "Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models), Minimax AI, Kimi (Moonshot AI)."),
+    ("¿Qué proveedores usan vLLM?", "Sí: DeepSeek AI. No: Claude (Anthropic), OpenAI (modelos GPT), Minimax AI, Kimi (Moonshot AI)."),
+])
+def test_which_over_a_table_groups_its_rows_by_value(seeds: Engine, question: str, lead: str) -> None:
+    answer = seeds.ask(question)
+    assert answer.answered and answer.text == lead
+
+
+def test_what_is_the_subject_answers_with_the_defining_sentence(seeds: Engine) -> None:
+    answer = seeds.ask("what is vLLM?")
+    assert answer.answered and answer.text.startswith("vLLM is an open-source inference engine")
+    spanish = seeds.ask("¿Qué es vLLM?")
+    assert spanish.answer_language == "es" and spanish.text.startswith("vLLM es un motor de inferencia")
+
+
+def test_a_nested_list_keeps_its_shape_and_says_its_parent_once(tmp_path: Path) -> None:
+    (tmp_path / "setup-en.md").write_text("""---
+title: Setting up the printer
+lang: en
+---
+
+## Install the driver on the office printer
+
+- Download the driver:
+  - Open the vendor site and pick the LaserJet model.
+  - Choose the driver package for your operating system.
+- Run the installer and restart.
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("how do I download the LaserJet printer driver from the vendor site?")
+    assert answer.answered
+    lines = answer.text.splitlines()
+    assert lines[0] == "- Download the driver:"
+    assert lines[1] == "  - Open the vendor site and pick the LaserJet model."
+    assert answer.text.count("Download the driver") == 1
+
+
+def test_code_stays_a_fenced_block(tmp_path: Path) -> None:
+    (tmp_path / "venv-en.md").write_text("""---
+title: Python virtual environments
+lang: en
+---
+
+## Creating one
+
+Create the environment in the project folder with the venv module:
+
+```bash
+python3 -m venv .venv
+```
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("how do I create a python venv?")
+    assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
+def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
+    engine = Engine.build([CORPUS])
+    headings = {p.text.strip() for note in engine.notes for p in note.passages if p.kind == "heading"}
+    questions = [item["q"] for path in DEV_FILES for item in yaml.safe_load(path.read_text("utf-8"))]
+    repeated, heading_first = [], []
+    for question in questions:
+        answer = engine.ask(question)
+        if not answer.answered:
+            continue
+        lines = [line.strip(" -*") for line in answer.text.splitlines()
+                 if line.strip(" -*") and not line.startswith("```") and not _inside_code(answer.text, line)]
+        if len(lines) != len(set(lines)):
+            repeated.append((question, answer.text))
+        first = answer.text.splitlines()[0].strip(" -*")
+        if first in headings and len(answer.text.splitlines()) >= 1 and first == answer.text.strip(" -*").splitlines()[0] \
+                and not first.endswith(":"):
+            heading_first.append((question, answer.text))
+    assert repeated == []
+    assert heading_first == []
+
+
+def _inside_code(text: str, line: str) -> bool:
+    """True when `line` only occurs inside fenced code blocks of `text` (code may repeat itself)."""
+    inside = False
+    for current in text.splitlines():
+        if current.startswith("```"):
+            inside = not inside
+        elif current == line:
+            return inside
+    return False
