@@ -15,6 +15,7 @@ split by note (half the notes, every case of a note on one side) to report held-
 the gate is fitted on all of them and written to `knowledge/data/gate.json` (with --write).
 
     python -m bench.calibrate                 # rates of the gate in the package, held-out rates of a refit
+    python -m bench.calibrate --blog-only     # without the cases over the blog plus the 10,000 tldr pages
     python -m bench.calibrate --write         # refit on everything and write knowledge/data/gate.json
 Outputs bench/out/calibration.csv, bench/out/reliability.png and bench/calibration.md.
 """
@@ -42,6 +43,7 @@ from .generate import REAL_CORPUS
 from .scoring import SHARED, load_questions, note_key
 
 QUESTION_FILES = ("questions_dev.yaml", "questions_dev2.yaml")
+TLDR_CORPUS = REAL_CORPUS.parent / "tldr"
 OUT = Path(__file__).resolve().parent / "out"
 REPORT = Path(__file__).resolve().parent / "calibration.md"
 L2 = 0.1  # ridge on the weights: 500 cases, 10 features
@@ -56,17 +58,21 @@ class Case:
     split_key: str  # the note the case is about (its side of the split)
     evidence: dict[str, Evidence]  # "hybrid" and "lexical"
     question_kind: str
+    corpus: str = "blog"  # "blog", or "blog+tldr" (10,000 tldr pages added as distractors)
 
     def label(self) -> int:
         return int(self.expect is not None and self.got == self.expect)
 
 
-def build_cases(engine: Engine, items: list[dict]) -> list[Case]:
+def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list[Case]:
+    """The cases over one engine's notes. Over a corpus with distractors, an answerable case whose
+    first note is one of them is left out: such a note may well answer it (a tldr page on curl)."""
     index = engine.index
     by_key: dict[str, list] = defaultdict(list)
     for note in index.notes:
         by_key[note_key(note.rel_path)].append(note)
     cases: list[Case] = []
+    blog_keys = {note_key(str(path)) for path in REAL_CORPUS.rglob("*.md")}
     for item in items:
         question, expect = item["q"], item.get("expect")
         language = detect_language(question)
@@ -87,9 +93,10 @@ def build_cases(engine: Engine, items: list[dict]) -> list[Case]:
                 if model == "hybrid":
                     got = note_key(variant.notes[int(variant.passage_note[result.best.passage])].rel_path) \
                         if result.best else None
-            lexical_got = None
+            if corpus != "blog" and want is not None and got != want and got not in blog_keys:
+                continue
             cases.append(Case(kind, question, want, got, expect or f"none:{question}", evidence,
-                              item.get("kind", "?")))
+                              item.get("kind", "?"), corpus))
     return cases
 
 
@@ -123,8 +130,8 @@ def rates(cases: list[Case], gate: Gate, model: str, threshold: float) -> dict[s
     for case in cases:
         answered = gate.probability(case.evidence[model]) >= threshold
         right = (not answered) if case.expect is None else (answered and case.got == case.expect)
-        for name in (f"{case.kind}/{'found' if case.expect else 'rejected'}",
-                     f"{case.kind}/{case.question_kind}"):
+        for name in (f"{case.corpus} {case.kind}/{'found' if case.expect else 'rejected'}",
+                     f"{case.corpus} {case.kind}/{case.question_kind}"):
             tally[name]["n"] += 1
             tally[name]["ok"] += right
     return {name: (c["ok"], c["n"]) for name, c in sorted(tally.items())}
@@ -176,13 +183,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="refit on every case and write knowledge/data/gate.json")
     parser.add_argument("--threshold", type=float, default=None, help="answer above this (default: the engine's)")
+    parser.add_argument("--blog-only", action="store_true", help="without the cases over the blog plus 10,000 tldr pages")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "notes-bench" / "calibrate-cache",
+                        help="index and vectors cache per corpus (the tldr pages take minutes to embed once)")
     args = parser.parse_args(argv)
     threshold = args.threshold if args.threshold is not None else EngineOptions().min_confidence
     items = [item for name in QUESTION_FILES for item in load_questions(SHARED / "eval" / name)]
-    with tempfile.TemporaryDirectory() as cache:
-        engine = Engine.build([REAL_CORPUS], EngineOptions(cache_dir=Path(cache)))
+    cases = []
+    corpora = {"blog": [REAL_CORPUS]}
+    if not args.blog_only and TLDR_CORPUS.exists():
+        corpora["blog+tldr"] = [REAL_CORPUS, TLDR_CORPUS]
+    for name, folders in corpora.items():
+        cache = args.cache / name if args.cache else None
+        engine = Engine.build(folders, EngineOptions(cache_dir=cache))
         engine.wait_until_saved()
-    cases = build_cases(engine, items)
+        cases += build_cases(engine, items, name)
     lines = [f"# Gate calibration ({len(cases)} cases from {len(items)} dev questions, threshold {threshold})", "",
              "`python -m bench.calibrate`; cases and method in the module's docstring.", "",
              "| gate | case / kind | right | rate |", "|---|---|---|---|"]

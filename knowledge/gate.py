@@ -31,6 +31,7 @@ class Evidence:
     dense: float = 0.0  # cosine of its closest row with the question (0 without vectors)
     dense_margin: float = 0.0  # that cosine minus the best of any other note
     dense_first: float = 0.0  # 1 when it is also the sentence vectors' own first note
+    dense_z: float = 0.0  # how far its cosine stands above the next notes' (z-score among the top 20)
     dense_section: float = 0.0  # cosine of its closest section (its title left out): is the detail there?
     lexical: float = 0.0  # its word-search score over the best word-search score (0..1)
     lexical_first: float = 0.0  # 1 when it is the word search's own first note

@@ -44,6 +44,7 @@ SUPPORT_WEIGHT = 0.25
 FUSION_WEIGHT = 0.35  # a group's word score (share of the best) added to its cosine (bench/calibrate.py)
 TITLE_ROW_WEIGHT = 0.85  # a title is short: its cosine with a short question runs high
 MISSING_NAME_PENALTY = 0.1  # taken off for the share of the question's known names a group lacks
+STANDOUT_AMONG = 20  # groups a cosine is compared with (a z-score means the same in a big blog as a small one)
 NAME_PRESENT = 0.3  # a name counts as mentioned by a note from this much credit (typo, prefix) up
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
 
@@ -321,7 +322,7 @@ def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: i
     unknown = sum(1 for i in names if not units[i].alternatives)
     missing = sum(1 for i in names if units[i].alternatives and found[i][at] < NAME_PRESENT)
     group = index.groups[first.group]
-    meaning = margin = own_first = section = 0.0
+    meaning = margin = own_first = section = dense_z = 0.0
     if dense is not None and index.dense is not None:
         notes = [index.note_ids[note.path] for note in group.notes]
         rows = np.flatnonzero(np.isin(index.dense.row_note, notes) & (index.dense.row_passage != TITLE_ROW))
@@ -331,9 +332,11 @@ def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: i
         others = np.delete(scores, first.group)
         margin = meaning - float(others.max()) if others.size else meaning
         own_first = float(int(np.argmax(scores)) == first.group)
+        top = np.sort(scores[scores > -1])[-STANDOUT_AMONG:]
+        dense_z = float((meaning - top.mean()) / max(float(top.std()), 1e-3)) if top.size > 2 else 0.0
     words = lexical.get(first.group, (0.0, 0.0, -1))[0]
     return Evidence(
-        dense=meaning, dense_margin=margin, dense_first=own_first, dense_section=section,
+        dense=meaning, dense_margin=margin, dense_first=own_first, dense_z=dense_z, dense_section=section,
         lexical=words / top_lexical if top_lexical > 0 else 0.0,
         lexical_first=float(lexical_first == first.group),
         lexical_confidence=lexical_confidence if lexical_first == first.group else 0.0,
