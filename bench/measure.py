@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from .peers import PEERS, Contender, Ours, Peer, load_passages
+from .peers import PEERS, Contender, DenseOnly, Ours, Peer, load_passages
 from .scoring import DEV_QUESTIONS, Item, load_questions, rates
 
 # Built means ready to answer: the first question pays lazy set-up (our detector and catalogs,
@@ -47,8 +47,8 @@ def build(engine: str, folders: list[Path]) -> tuple[Contender, dict[str, float 
     the bot does (loading included, and nothing loaded before it, so its peak RSS is its own);
     a peer is handed the passages that the same loader produced, and both steps are timed."""
     started = time.perf_counter()
-    if engine == "ours":
-        contender: Contender = Ours(folders)
+    if engine in ("ours", "dense"):
+        contender: Contender = Ours(folders) if engine == "ours" else DenseOnly(folders)
         contender.answer(WARM_UP)
         return contender, {"build_s": time.perf_counter() - started, "load_s": None, "index_s": None,
                            "rss_loaded_mb": None}

