@@ -151,8 +151,8 @@ def closest_passage(index: Index, result: SearchResult, note: Note, scores: np.n
     dense = index.dense
     if dense is None or result.row_scores is None:
         return fallback
-    nid = index.note_ids[note.path]
-    rows = np.flatnonzero((dense.row_note == nid) & (dense.row_passage != TITLE_ROW))
+    rows = dense.rows_of([index.note_ids[note.path]])
+    rows = rows[dense.row_passage[rows] != TITLE_ROW]
     if rows.size == 0:
         return fallback
     starts = sorted(int(p) for p in dense.row_passage[rows])

@@ -173,12 +173,13 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     dense = _dense(index, vector) if vector is not None and index.dense is not None and n else None
     if (not units and dense is None) or n == 0:
         return SearchResult(units, (), 0.0)
-    scores, content, title_scores, name_scores, postings, titles = _lexical_scores(index, units)
+    scores, content, name_scores, postings, titles = _lexical_scores(index, units)
     ranked = _lexical_groups(index, scores, content, max(limit, RERANKED_GROUPS))
     lexical_order = [g for g, _, _, _ in ranked]
     candidates = list(lexical_order)
     if dense is not None:
-        candidates += [g for g in dense.top(RERANKED_GROUPS) if g not in set(lexical_order)]
+        seen = set(lexical_order)
+        candidates += [g for g in dense.top(RERANKED_GROUPS) if g not in seen]
     if not candidates:
         return SearchResult(units, (), 0.0, scores, name_scores)
     group_ids = np.fromiter(candidates, dtype=np.int32, count=len(candidates))
@@ -199,12 +200,13 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
             pid = dense.best_passage(index, g) if dense is not None else -1
         if pid < 0:
             continue
+        score = words
         if dense is not None:
             # A note that lacks a name the question asks about ("DeepSeek" in "does DeepSeek use vLLM?")
             # is about something else, however close its meaning.
             missing = sum(1 for u in names if found[u][i] < NAME_PRESENT) / len(names) if names else 0.0
-            fused = meaning + FUSION_WEIGHT * share - MISSING_NAME_PENALTY * missing
-        hits.append(GroupHit(g, fused if dense is not None else words, pid, coverage[i], match))
+            score = meaning + FUSION_WEIGHT * share - MISSING_NAME_PENALTY * missing
+        hits.append(GroupHit(g, score, pid, coverage[i], match))
     hits.sort(key=lambda hit: -hit.score)
     if not hits:
         return SearchResult(units, (), 0.0, scores, name_scores)
@@ -251,7 +253,7 @@ def _lexical_scores(index: Index, units: tuple[QueryUnit, ...]):
         scores[pids] += TITLE_WEIGHT * title_scores[titled_notes][owner]
     if index.dead.size:  # passages of notes replaced by an incremental reload
         scores[index.dead] = 0.0
-    return scores, content, title_scores, name_scores, postings, titles
+    return scores, content, name_scores, postings, titles
 
 
 def _lexical_groups(index: Index, scores: np.ndarray, content: np.ndarray, limit: int
@@ -290,8 +292,7 @@ class DenseHits:
         """The passage where the group's best row starts (its first passage for a title row)."""
         dense = index.dense
         assert dense is not None
-        notes = [index.note_ids[note.path] for note in index.groups[group].notes]
-        rows = np.flatnonzero(np.isin(dense.row_note, notes))
+        rows = dense.rows_of([index.note_ids[note.path] for note in index.groups[group].notes])
         if rows.size == 0:
             return -1
         row = int(rows[np.argmax(self.row_scores[rows])])
@@ -324,8 +325,8 @@ def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: i
     group = index.groups[first.group]
     meaning = margin = own_first = section = dense_z = 0.0
     if dense is not None and index.dense is not None:
-        notes = [index.note_ids[note.path] for note in group.notes]
-        rows = np.flatnonzero(np.isin(index.dense.row_note, notes) & (index.dense.row_passage != TITLE_ROW))
+        rows = index.dense.rows_of([index.note_ids[note.path] for note in group.notes])
+        rows = rows[index.dense.row_passage[rows] != TITLE_ROW]
         section = float(dense.row_scores[rows].max()) if rows.size else 0.0
         scores = dense.group_scores
         meaning = float(scores[first.group])

@@ -231,6 +231,15 @@ class DenseIndex:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(np.r_[True, self.row_note[1:] != self.row_note[:-1]])
 
+    def rows_of(self, note_ids: Sequence[int]) -> np.ndarray:
+        """The rows of these notes (row_note never decreases: a binary search per note)."""
+        starts = np.searchsorted(self.row_note, note_ids, side="left")
+        ends = np.searchsorted(self.row_note, note_ids, side="right")
+        if len(starts) == 1:
+            return np.arange(starts[0], ends[0])
+        return np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(starts) else \
+            np.zeros(0, dtype=np.int64)
+
     def query(self, vector: np.ndarray) -> np.ndarray:
         """The cosine of every row with a raw (unprojected) question vector."""
         return self.rows @ self.projection.apply(vector.reshape(1, -1))[0]
