@@ -163,11 +163,13 @@ class Journal:
             try:
                 job = self._jobs.get(timeout=wait)
             except queue.Empty:
+                job = None
+            if self._conn is not None and self.clock() >= self._next_purge:  # the daily purge is due
                 self._run_job(self._purge, None)
-                continue
             if job is _STOP:
                 break
-            self._run_job(*job)
+            if job is not None:
+                self._run_job(*job)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -247,9 +249,10 @@ class Journal:
         def write(conn: sqlite3.Connection) -> None:
             expired = asked.asked_at < self.clock() - self.retention_days * DAY
             conn.execute(
-                "INSERT OR IGNORE INTO questions (id, asked_at, via, channel_kind, user_id, question, question_lang,"
+                # ON CONFLICT, not OR IGNORE: a redelivered question is skipped, a broken row still fails.
+                "INSERT INTO questions (id, asked_at, via, channel_kind, user_id, question, question_lang,"
                 " answered, source_path, source_title, answer_lang, guild_id, score)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (asked.id, asked.asked_at, asked.via, asked.channel_kind,
                  asked.user_id if self.store_user_ids else None, None if expired else asked.question,
                  asked.question_lang, int(asked.answered), asked.source_path, asked.source_title,
