@@ -7,6 +7,7 @@ translation, build the text).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -161,7 +162,12 @@ class Engine:
                       section=note.passages[start].section)
 
     def _group_of(self, path: str) -> NoteGroup | None:
-        return next((group for group in self.groups if any(note.rel_path == path for note in group.notes)), None)
+        return self._groups_by_path.get(path)
+
+    @functools.cached_property
+    def _groups_by_path(self) -> dict[str, NoteGroup]:
+        # Built once per engine (a reload makes a new one): every answer's buttons ask, on the event loop.
+        return {note.rel_path: group for group in self.groups for note in group.notes}
 
     def stats(self) -> dict[str, object]:
         """{"notes": int, "groups": int, "passages": int, "languages": {lang: count}}."""

@@ -182,3 +182,42 @@ def test_report_function_with_a_fixed_clock(tmp_path):
     data = json.loads(out.getvalue())
     counts = [(g["count"], g["unanswered"], g["downvoted"]) for g in data["groups"]]
     assert counts[0] == (2, 2, 0) and sorted(counts[1:]) == [(1, 0, 1), (1, 1, 0)]  # biggest first
+
+
+def reference_groups(texts: list[str], threshold: float = reports.SIMILARITY) -> list[list[int]]:
+    """The definition, pair by pair in Python: what group_similar computes faster."""
+    from collections import Counter
+
+    from rapidfuzz import utils
+
+    keys = [" ".join(utils.default_process(t).split()) or t for t in texts]
+    counts = Counter(keys)
+    wordings = sorted(counts, key=lambda w: (-counts[w], w))
+    leaders: list[str] = []
+    members: list[list[int]] = []
+    for wording in wordings:
+        scores = [reports.similarity(wording, leader) for leader in leaders]
+        best = max(range(len(scores)), key=lambda g: (scores[g], -g), default=-1)
+        if best < 0 or scores[best] < threshold:
+            leaders.append(wording)
+            members.append([])
+            best = len(leaders) - 1
+        members[best] += [i for i, key in enumerate(keys) if key == wording]
+    return sorted((sorted(m) for m in members), key=lambda m: (-len(m), m[0]))
+
+
+def test_group_similar_equals_its_pairwise_definition():
+    import random
+
+    from bot.config import BUNDLED_NOTES
+    from knowledge.engine import Engine
+
+    engine = Engine.build([BUNDLED_NOTES])
+    rng = random.Random(9)
+    texts = [" ".join(p.text.split()[:8]) for note in engine.notes for p in note.passages if len(p.text) > 20][:150]
+    for text in list(texts[:60]):  # reworded copies: dropped, swapped and repeated words
+        words = text.split()
+        rng.shuffle(words)
+        texts.append(" ".join(words[: max(1, len(words) - rng.randint(0, 2))]))
+    assert reports.group_similar(texts) == reference_groups(texts)
+    assert any(len(group) > 1 for group in reports.group_similar(texts))  # the sample does form groups
