@@ -128,6 +128,8 @@ class Journal:
         self._conn: sqlite3.Connection | None = None
         self._key = b""
         self._next_purge = 0.0
+        self._closing = False
+        self._closing_lock = threading.Lock()  # no job may be queued behind the stop, where it would never run
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
 
     # -- lifecycle
@@ -142,8 +144,7 @@ class Journal:
         try:
             ready.result()
         except Exception as error:
-            journal._jobs.put(_STOP)
-            journal._thread.join()
+            journal.close()
             if isinstance(error, JournalError):
                 raise
             raise JournalError(f"{path}: cannot open the journal: {error}") from error
@@ -151,8 +152,12 @@ class Journal:
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then close the database."""
-        if self._thread.is_alive():
+        with self._closing_lock:
+            if self._closing:
+                return
+            self._closing = True
             self._jobs.put(_STOP)
+        if self._thread.is_alive():
             self._thread.join(timeout)
 
     # -- the owner thread
@@ -189,7 +194,11 @@ class Journal:
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Run fn(connection) on the journal's thread, after everything queued before it."""
         future: Future[T] = Future()
-        self._jobs.put((lambda: fn(self._connection()), future))
+        with self._closing_lock:
+            if self._closing:
+                future.set_exception(JournalError("the journal is closed"))
+            else:
+                self._jobs.put((lambda: fn(self._connection()), future))
         return future
 
     def _connection(self) -> sqlite3.Connection:

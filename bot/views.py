@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+import sqlite3
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -24,12 +26,14 @@ from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
 from .i18n import ui_language
+from .journal import JournalError, JournalRow
 from .render import render_answer, render_notice
 
 if TYPE_CHECKING:
     from .app import NotesBot
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUTTONS_PER_ROW = 5
 MAX_SHOW_BUTTONS = 15  # rows 1-3; row 0 holds the votes and Delete
@@ -39,6 +43,20 @@ LABEL_LIMIT = 80  # Discord's limit on a button label
 async def _notice(interaction: discord.Interaction["NotesBot"], key: str) -> None:
     text = interaction.client.catalog.text(ui_language(interaction.locale), key)
     await interaction.response.send_message(**render_notice(text).kwargs(), ephemeral=True)
+
+
+_FAILED = object()
+
+
+async def _journal(interaction: discord.Interaction["NotesBot"], future: Future[T]) -> T | object:
+    """The journal's answer, or _FAILED after one logged line and a notice to the user (a broken
+    disk must not turn a click into "This interaction failed" and a traceback)."""
+    try:
+        return await asyncio.wrap_future(future)
+    except (sqlite3.Error, JournalError) as error:
+        _log.warning("Journal unavailable for a button click: %s", error)
+        await _notice(interaction, "reply.error")
+        return _FAILED
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:vote:(?P<entry>\d+):(?P<value>up|down)"):
@@ -59,7 +77,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:vote:(
         if journal is None:
             await _notice(interaction, "feedback.off")
             return
-        known = await asyncio.wrap_future(journal.vote(self.entry, interaction.user.id, 1 if self.value == "up" else -1))
+        known = await _journal(interaction, journal.vote(self.entry, interaction.user.id, 1 if self.value == "up" else -1))
+        if known is _FAILED:
+            return
         await _notice(interaction, ("feedback.thanks_up" if self.value == "up" else "feedback.thanks_down")
                       if known else "feedback.gone")
 
@@ -81,8 +101,11 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:show:(
         if bot.journal is None:
             await _notice(interaction, "feedback.off")
             return
-        row = await asyncio.wrap_future(bot.journal.entry(self.entry))
-        if row is None or not row.question or not row.source_path:  # unknown, or its text is past retention
+        row = await _journal(interaction, bot.journal.entry(self.entry))
+        if row is _FAILED:
+            return
+        # Unknown, or its text is past retention.
+        if not isinstance(row, JournalRow) or not row.question or not row.source_path:
             await _notice(interaction, "feedback.gone")
             return
         engine = bot.engine
@@ -118,6 +141,8 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:del:
                 await interaction.message.delete()
             except discord.NotFound:  # deleted already (two quick clicks)
                 pass
+            except discord.HTTPException as error:  # e.g. a thread archived meanwhile
+                _log.warning("Could not delete answer %s: %s", interaction.message.id, error)
 
 
 DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (VoteButton, ShowButton, DeleteButton)

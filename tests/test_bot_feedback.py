@@ -211,3 +211,35 @@ async def test_stats_counts_per_day_with_a_chart(online):
     width, height = struct.unpack(">II", data[16:24])
     assert width > 7 and height > 0
     assert report.embeds[-1]["image"]["url"] == "attachment://questions-per-day.png"
+
+
+async def test_a_deferred_answer_carries_its_buttons_too(online):
+    fake, bot, _ = online
+    bot.defer_after = 0  # always "thinking…" first: the answer then comes as a followup
+    inter, answer = await ask(fake, ENGLISH_QUESTION)
+    assert inter.deferred and f"nb:vote:{inter.id}:up" in buttons(answer)
+
+
+async def test_a_broken_journal_answers_the_click_and_logs_one_warning(online, caplog):
+    fake, bot, _ = online
+    inter, answer = await ask(fake, ENGLISH_QUESTION)
+    bot.journal.close()  # the journal's thread is gone: the vote fails
+    reply = await click(fake, answer, f"nb:vote:{inter.id}:up")
+    assert reply.ephemeral and "Something went wrong" in reply.text
+    assert "Journal unavailable for a button click" in caplog.text
+
+
+async def test_in_a_busy_channel_only_questions_go_to_the_journal(tmp_path):
+    async with FakeDiscord() as fake:
+        config = make_config(tmp_path, channels=(fake.channel_id,), trigger="every")
+        async with running_bot(fake, config) as bot:
+            await fake.send_message("general", "lunch at noon, everyone")  # answered by nobody, asked by nobody
+            await fake.send_message("general", UNKNOWN_QUESTION)
+            sent = await fake.send_message("general", ENGLISH_QUESTION)
+            reply = await fake.wait_channel_message("general")
+            assert f"nb:vote:{sent['id']}:up" in buttons(reply)
+            await fake.wait_for(lambda: len(journal_rows(bot)) >= 2, what="both questions in the journal")
+            rows = journal_rows(bot)
+            assert [(r.question, r.via, r.answered) for r in rows] == [
+                (UNKNOWN_QUESTION, "channel", False), (ENGLISH_QUESTION, "channel", True)]
+        fake.assert_clean()
