@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|chat|check|run`, each with `--notes DIR` (repeatable) and `--config FILE`."""
+"""Command line: `python -m bot ask|chat|check|run|report`, each with `--notes DIR` (repeatable) and `--config FILE`."""
 from __future__ import annotations
 
 import argparse
