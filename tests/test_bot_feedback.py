@@ -243,3 +243,14 @@ async def test_in_a_busy_channel_only_questions_go_to_the_journal(tmp_path):
             assert [(r.question, r.via, r.answered) for r in rows] == [
                 (UNKNOWN_QUESTION, "channel", False), (ENGLISH_QUESTION, "channel", True)]
         fake.assert_clean()
+
+
+async def test_button_labels_speak_the_askers_language(online):
+    fake, _, _ = online
+    inter, answer = await ask(fake, SPANISH_QUESTION, locale="es-ES")
+    labels = {c["custom_id"]: c.get("label") for c in buttons(answer).values()}
+    alice = fake.get_user("alice")["id"]
+    assert labels == {f"nb:vote:{inter.id}:up": None, f"nb:vote:{inter.id}:down": None,
+                      f"nb:show:{inter.id}:en": "Ver en inglés", f"nb:del:{alice}": "Borrar"}
+    shown = await click(fake, answer, f"nb:show:{inter.id}:en", user="owner")  # anyone may look
+    assert "Yes" in shown.text and "Answer in English" in shown.text
