@@ -77,7 +77,10 @@ def after_answer(bot: "NotesBot", origin: Origin, answer: Answer) -> discord.ui.
             source_path=source.path if source else None, source_title=source.title if source else None,
             answer_lang=answer.answer_language if answer.answered else None, score=answer.score,
         ))
-    languages = bot.engine.translations(answer.sources[0].path) if answer.answered and answer.sources else ()
+    languages: tuple[str, ...] = ()
+    # "Show in" re-asks the journaled question; with retention_days 0 its text is never kept.
+    if answer.answered and answer.sources and bot.config.journal.retention_days > 0:
+        languages = bot.engine.translations(answer.sources[0].path)
     return answer_view(answer, bot.catalog, entry=origin.id, asker=origin.user_id, languages=languages,
                        journal=journal is not None)
 

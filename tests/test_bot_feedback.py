@@ -254,3 +254,15 @@ async def test_button_labels_speak_the_askers_language(online):
                       f"nb:show:{inter.id}:en": "Ver en inglés", f"nb:del:{alice}": "Borrar"}
     shown = await click(fake, answer, f"nb:show:{inter.id}:en", user="owner")  # anyone may look
     assert "Yes" in shown.text and "Answer in English" in shown.text
+
+
+async def test_without_kept_text_there_is_nothing_to_show_in_another_language(tmp_path):
+    async with FakeDiscord() as fake:
+        config = replace(make_config(tmp_path), journal=JournalConfig(retention_days=0))
+        async with running_bot(fake, config) as bot:
+            inter, answer = await ask(fake, ENGLISH_QUESTION)
+            assert not any(custom_id.startswith("nb:show:") for custom_id in buttons(answer))
+            await click(fake, answer, f"nb:vote:{inter.id}:up")  # votes still count
+            [row] = journal_rows(bot)
+            assert (row.question, row.up) == (None, 1)
+        fake.assert_clean()
