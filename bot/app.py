@@ -21,6 +21,7 @@ from knowledge.model import Answer
 from .config import Config, DiscordConfig
 from .cooldown import UserCooldown
 from .i18n import bot_catalog, ui_language
+from .journal import Journal
 from .questions import QuestionDetector
 from .render import Reply, render_notice
 from .sync import SyncResult, sync_commands
@@ -32,7 +33,8 @@ _log = logging.getLogger(__name__)
 # after this many seconds is deferred first (0: always defer).
 DEFER_AFTER = 2.0
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help")
+EXTENSIONS = ("bot.cogs.feedback", "bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help",
+              "bot.cogs.reports")
 
 
 def intents_for(config: DiscordConfig) -> discord.Intents:
@@ -85,6 +87,7 @@ class NotesBot(commands.Bot):
         self.questions = QuestionDetector.from_catalog(self.catalog)
         self.last_sync: SyncResult | None = None
         self.defer_after = DEFER_AFTER
+        self.journal: Journal | None = None  # opened and closed by the feedback cog
 
     # -- the engine
 

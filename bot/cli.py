@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|chat|check|run`, each with `--notes DIR` (repeatable) and `--config FILE`."""
+"""Command line: `python -m bot ask|chat|check|run|report`, each with `--notes DIR` (repeatable) and `--config FILE`."""
 from __future__ import annotations
 
 import argparse
@@ -40,7 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--locale", help="the asker's locale (e.g. es-ES)")
     commands.add_parser("check", parents=[common], help="load the notes, print counts and every problem")
     commands.add_parser("run", parents=[common], help="start the Discord bot (token from $DISCORD_TOKEN)")
+    report = commands.add_parser("report", parents=[common], help="what the journal says: unanswered questions, usage")
+    report.add_argument("kind", choices=("unanswered", "stats"))
+    report.add_argument("--days", type=_days, default=7, help="how many days back, today included (default 7)")
+    report.add_argument("--json", action="store_true", help="one JSON object instead of text")
     return parser
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 1 to 3650, got {text!r}")
+    return days
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
 
         return run_bot(config)
+    if args.command == "report":
+        from .report_cli import report  # no engine: the journal alone answers
+
+        return report(config, args.kind, args.days, args.json, sys.stdout, sys.stderr)
     engine = Engine.build(config.notes.folders, config.engine_options())  # the command line keeps no cache
     catalog = knowledge_catalog()
     if args.command == "check":

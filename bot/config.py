@@ -102,6 +102,17 @@ class DiscordConfig:
 
 
 @dataclass(frozen=True)
+class JournalConfig:
+    """The journal of questions and votes (SQLite); see bot/journal.py."""
+
+    enabled: bool = True
+    path: Path | None = None  # None: discord.data_dir / "journal.sqlite3"
+    retention_days: int = 30  # question text older than this is blanked; counts stay
+    # Off by default: the reports need no user, and votes stay one per user without IDs.
+    store_user_ids: bool = False
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -112,6 +123,7 @@ class Config:
     answers: AnswersConfig = field(default_factory=AnswersConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    journal: JournalConfig = field(default_factory=JournalConfig)
     source: Path | None = None  # the file this was read from; None for built-in defaults
 
     def engine_options(self, cached: bool = False) -> EngineOptions:
@@ -129,6 +141,10 @@ class Config:
         if self.answers.min_confidence is not None:
             options = replace(options, min_confidence=self.answers.min_confidence)
         return options
+
+    @property
+    def journal_path(self) -> Path:
+        return self.journal.path or self.discord.data_dir / "journal.sqlite3"
 
 
 # --------------------------------------------------------------------------- loading
@@ -291,6 +307,7 @@ class _Reader:
             answers=self.answers(top.get("answers"), "answers"),
             discord=self.discord(top.get("discord"), "discord"),
             logging=self.logging(top.get("logging"), "logging"),
+            journal=self.journal(top.get("journal"), "journal"),
         )
 
     def notes(self, raw: Any, key: str) -> NotesConfig:
@@ -374,6 +391,23 @@ class _Reader:
             data_dir=data_dir,
         )
 
+    def journal(self, raw: Any, key: str) -> JournalConfig:
+        sec = self.section(raw, key, JournalConfig)
+        d = JournalConfig()
+        path = None
+        if sec.get("path") is not None:
+            path = Path(self.string(sec["path"], f"{key}.path")).expanduser()
+            if not path.is_absolute():
+                path = (self.base / path).resolve()
+            if path.is_dir():
+                raise ConfigError(f"{key}.path: expected a file, got the folder {path}")
+        return JournalConfig(
+            enabled=self.boolean(sec.get("enabled", d.enabled), f"{key}.enabled"),
+            path=path,
+            retention_days=self.integer(sec.get("retention_days", d.retention_days), f"{key}.retention_days", 0),
+            store_user_ids=self.boolean(sec.get("store_user_ids", d.store_user_ids), f"{key}.store_user_ids"),
+        )
+
     def logging(self, raw: Any, key: str) -> LoggingConfig:
         sec = self.section(raw, key, LoggingConfig)
         level = self.string(sec.get("level", LoggingConfig.level), f"{key}.level").upper()
@@ -383,6 +417,6 @@ class _Reader:
 
 
 __all__ = [
-    "AnswersConfig", "Config", "ConfigError", "CooldownConfig", "DiscordConfig", "LoggingConfig",
+    "AnswersConfig", "Config", "ConfigError", "CooldownConfig", "DiscordConfig", "JournalConfig", "LoggingConfig",
     "NotesConfig", "BUNDLED_NOTES", "default_data_dir", "load_config",
 ]

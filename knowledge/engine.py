@@ -7,6 +7,7 @@ translation, build the text).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -17,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .answering import AnswerOptions, compose
+from .answering import AnswerOptions, answer_text, compose, source_of
 from .detect import detect_language
 from .grouping import group_translations
 from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
@@ -177,6 +178,37 @@ class Engine:
         """Up to `limit` note titles or table facts matching what the user typed so far
         (for autocomplete); never raises, returns titles for an empty prefix."""
         return suggest(self.index, self.choices, clean_question(prefix, 200), limit)
+
+    def translations(self, path: str) -> tuple[str, ...]:
+        """The languages of the note at `path` (a `Source.path`) and of its translations; () if it is gone."""
+        group = self._group_of(path)
+        return tuple(note.lang for note in group.notes if note.passages) if group else ()
+
+    def ask_in(self, question: str, path: str, language: str) -> Answer | None:
+        """Answer `question` from the translation in `language` of the note at `path` (a `Source.path`):
+        what "Show in <language>" under an answer shows. None when that translation is gone."""
+        group = self._group_of(path)
+        note = group.in_language(language) if group else None
+        if note is None or not note.passages:
+            return None
+        question = clean_question(question, self.options.max_question_chars)
+        result = search(self.index, question, language)
+        ids = self.index.passage_range(note)
+        scores = (result.scores[ids.start : ids.stop].astype(float).tolist() if result.scores is not None
+                  else [0.0] * len(note.passages))
+        start = max(range(len(scores)), key=scores.__getitem__)  # the note's best match (the first if none)
+        return Answer(question=question, language=language, answered=True,
+                      text=answer_text(note, start, question, scores), answer_language=note.lang,
+                      sources=(source_of(note, self.options.base_url),), score=round(result.confidence, 4),
+                      section=note.passages[start].section)
+
+    def _group_of(self, path: str) -> NoteGroup | None:
+        return self._groups_by_path.get(path)
+
+    @functools.cached_property
+    def _groups_by_path(self) -> dict[str, NoteGroup]:
+        # Built once per engine (a reload makes a new one): every answer's buttons ask, on the event loop.
+        return {note.rel_path: group for group in self.groups for note in group.notes}
 
     def stats(self) -> dict[str, object]:
         """{"notes": int, "groups": int, "passages": int, "languages": {lang: count}}."""

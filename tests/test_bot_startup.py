@@ -65,7 +65,7 @@ async def test_guild_sync_when_configured_and_stale_global_commands_removed(tmp_
         async with running_bot(fake, config) as bot:
             assert bot.last_sync.synced == (f"guild:{fake.guild_id}",)
             assert bot.last_sync.cleared == ("global",)
-        assert {c["name"] for c in fake.registered_commands(fake.guild_id)} == {"ask", "Answer from notes", "reload", "help"}
+        assert {c["name"] for c in fake.registered_commands(fake.guild_id)} == {"ask", "Answer from notes", "reload", "help", "unanswered", "stats"}
         assert fake.registered_commands(global_=True) == []
         # The guild commands answer (interactions come with the guild's copy of the command).
         async with running_bot(fake, config):

@@ -1,6 +1,7 @@
 """Config loading and validation: every problem names its key path; the bot never starts on a broken file."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,13 @@ def test_repo_config_yaml_is_valid_and_complete():
     assert config.answers == defaults.answers
     assert config.notes == defaults.notes
     assert config.logging == defaults.logging
+    assert config.journal == defaults.journal
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
     for key in ("folders", "base_url", "fallback_languages", "max_note_bytes", "workers", "watch", "min_confidence",
                 "token_env", "guild_ids", "channels", "trigger", "dms", "reply_in_thread",
                 "unknown_in_channels", "cooldown", "rate", "per_seconds", "admin_role_ids",
-                "admin_user_ids", "data_dir", "api_url", "gateway_url", "level"):
+                "admin_user_ids", "data_dir", "api_url", "gateway_url", "level", "journal", "enabled", "path",
+                "retention_days", "store_user_ids"):
         assert f"{key}:" in text, key
 
 
@@ -173,3 +176,23 @@ def test_config_is_frozen():
     config = load_config()
     with pytest.raises(AttributeError):
         config.discord.dms = True  # type: ignore[misc]
+
+
+def test_journal_keys_are_read_and_validated(tmp_path):
+    config = load_config(write(tmp_path, "journal:\n  path: data/j.sqlite3\n  retention_days: 0\n"
+                                          "  store_user_ids: true\n  enabled: false\n"))
+    assert config.journal.path == (tmp_path / "data" / "j.sqlite3").resolve()  # against the file's folder
+    assert (config.journal.retention_days, config.journal.store_user_ids, config.journal.enabled) == (0, True, False)
+    assert config.journal_path == config.journal.path
+    defaults = load_config(write(tmp_path, "discord:\n  data_dir: state\n"))
+    assert defaults.journal_path == (tmp_path / "state" / "journal.sqlite3").resolve()
+    assert (defaults.journal.retention_days, defaults.journal.store_user_ids) == (30, False)
+    for text, message in (
+        ("journal:\n  retention_days: -1\n", "journal.retention_days: expected an integer of at least 0"),
+        ("journal:\n  retention_days: 30 days\n", "journal.retention_days: expected an integer"),
+        ("journal:\n  store_user_ids: sometimes\n", "journal.store_user_ids: expected true or false"),
+        ("journal:\n  enable: true\n", "unknown key 'journal.enable' (did you mean 'journal.enabled'?)"),
+        ("journal:\n  path: .\n", "journal.path: expected a file"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_config(write(tmp_path, text))

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..app import send_replies
+from ..feedback import Origin, after_answer, with_buttons
 from ..i18n import command_text, ui_language
 from ..render import one_line, render_answer, render_notice, shorten
 
@@ -82,8 +83,9 @@ class AskCog(commands.Cog):
             return
         answer = await self._answer(interaction, question)
         replies = render_answer(answer, self.bot.catalog, question_url=question_url)
+        view = after_answer(self.bot, Origin.of_interaction(interaction, "menu" if question_url else "slash"), answer)
         # "I don't know" is for the asker only; answers are for everyone in the channel.
-        await send_replies(interaction, replies, ephemeral=not answer.answered)
+        await send_replies(interaction, with_buttons(replies, view), ephemeral=not answer.answered)
 
     async def _answer(self, interaction: discord.Interaction["NotesBot"], question: str) -> "Answer":
         task = asyncio.ensure_future(self.bot.answer(question, interaction.locale))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import discord
 from discord.ext import commands
 
+from ..feedback import Origin, after_answer, with_buttons
 from ..render import one_line, render_answer, shorten
 
 if TYPE_CHECKING:
@@ -67,12 +68,13 @@ class ChannelsCog(commands.Cog):
             return
         locale = message.guild.preferred_locale if message.guild else None
         answer = await self.bot.answer(question.text, locale)
+        view = after_answer(self.bot, Origin.of_message(message, question.mode), answer)
         if not answer.answered and question.mode == "channel":
             if self.bot.config.discord.unknown_in_channels == "react":
                 await self._react(message, UNKNOWN_REACTION)
             return
         replies = render_answer(answer, self.bot.catalog, embeds=self._can_embed(message))
-        await self._send(message, question.text, [r.kwargs() for r in replies])
+        await self._send(message, question.text, [r.kwargs() for r in with_buttons(replies, view)])
 
     # -- deciding
 

@@ -1,0 +1,45 @@
+"""`python -m bot report unanswered|stats [--days N] [--json]`: the admins' reports, from the journal file.
+
+Reads every server's questions and the DMs' (the operator owns the file). Opening
+the journal applies pending migrations and blanks expired text, as the bot does;
+SQLite's WAL lets this run while the bot writes.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import TextIO
+
+from . import reports
+from .config import Config
+from .journal import Journal, JournalError
+
+
+def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err: TextIO,
+           now: float | None = None) -> int:
+    path = config.journal_path
+    if not path.exists():
+        where = "journal.enabled is false" if not config.journal.enabled else "the bot has not recorded a question yet"
+        err.write(f"no journal at {path} ({where})\n")
+        return 1
+    try:
+        journal = Journal.open(path, retention_days=config.journal.retention_days,
+                               store_user_ids=config.journal.store_user_ids)
+    except JournalError as error:
+        err.write(f"journal error: {error}\n")
+        return 1
+    try:
+        now = time.time() if now is None else now
+        rows = journal.rows(reports.period_start(now, days)).result()
+    finally:
+        journal.close()
+    if kind == "unanswered":
+        groups = reports.unanswered_groups(rows)
+        text = (json.dumps(reports.unanswered_json(groups, days), ensure_ascii=False) + "\n" if as_json
+                else reports.unanswered_text(groups, days))
+    else:
+        stats = reports.stats(rows, now, days)
+        text = (json.dumps(reports.stats_json(stats, days), ensure_ascii=False) + "\n" if as_json
+                else reports.stats_text(stats, days))
+    out.write(text)
+    return 0
