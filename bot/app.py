@@ -32,7 +32,7 @@ _log = logging.getLogger(__name__)
 # after this many seconds is deferred first (0: always defer).
 DEFER_AFTER = 2.0
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help", "bot.watching")
 
 
 def intents_for(config: DiscordConfig) -> discord.Intents:

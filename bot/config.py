@@ -61,7 +61,7 @@ class NotesConfig:
     fallback_languages: tuple[str, ...] = _ENGINE_DEFAULTS.fallback_languages
     max_note_bytes: int = _ENGINE_DEFAULTS.max_note_bytes
     workers: int | None = _ENGINE_DEFAULTS.workers  # processes that read notes in a build; None: one per core
-    watch: bool = False  # reserved: watching folders for changes comes in a later issue
+    watch: bool = False  # reload when files in the folders change (bot.watching; needs the watch extra)
 
 
 @dataclass(frozen=True)

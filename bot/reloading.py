@@ -104,7 +104,9 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
             # over the current index (the engine was built from this config's folders and options).
             new = await asyncio.to_thread(old.refresh)
         except Exception as exc:  # any failure keeps the old index answering
-            _log.warning("Reload failed; keeping the previous notes", exc_info=True)
+            # One line: a watcher that retries every few seconds must not fill the log with tracebacks.
+            _log.warning("Reload failed; keeping the previous notes: %s", exc)
+            _log.debug("Reload failure", exc_info=True)
             return ReloadReport(
                 installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
                 languages=_languages(old), error=str(exc) or type(exc).__name__,
