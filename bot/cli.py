@@ -52,25 +52,31 @@ def _common_options() -> argparse.ArgumentParser:
                         help="a folder of markdown notes (repeatable); replaces notes.folders of the config")
     common.add_argument("--config", metavar="FILE",
                         help=f"a config.yaml (default: ${CONFIG_ENV}, else built-in defaults with the bundled notes)")
-    common.add_argument("--no-cache", action="store_true",
-                        help="build the index afresh instead of from (and into) the bot's cache in discord.data_dir")
     return common
+
+
+def _engine_options() -> argparse.ArgumentParser:
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--no-cache", action="store_true",
+                        help="build the index afresh instead of from (and into) the bot's cache in discord.data_dir")
+    return engine
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
+    local = [common, _engine_options()]  # the subcommands that answer here, not in Discord
     parser = argparse.ArgumentParser(
         prog="notes-bot", description="Answer questions from a blog's markdown notes, in the asker's language.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ask = commands.add_parser("ask", parents=[common], help="answer questions (arguments, else one per line on stdin)")
+    ask = commands.add_parser("ask", parents=local, help="answer questions (arguments, else one per line on stdin)")
     ask.add_argument("questions", nargs="*", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="one JSON object per question (the format of eval/score.py)")
     ask.add_argument("--locale", type=locale_option,
                      help="the asker's locale, used when a question is too short to tell (e.g. es-ES)")
-    chat = commands.add_parser("chat", parents=[common], help="an interactive session in the terminal")
+    chat = commands.add_parser("chat", parents=local, help="an interactive session in the terminal")
     chat.add_argument("--locale", type=locale_option, help="the asker's locale (e.g. es-ES)")
-    commands.add_parser("check", parents=[common], help="load the notes, print counts and every problem")
+    commands.add_parser("check", parents=local, help="load the notes, print counts and every problem")
     commands.add_parser("run", parents=[common], help="start the Discord bot (token from $DISCORD_TOKEN)")
     return parser
 

@@ -205,10 +205,16 @@ def test_chat_on_a_terminal_edits_lines_and_keeps_history(tmp_path: Path, state_
     os.close(follower)
     seen = b""
 
-    def until(text: bytes, count: int = 1) -> None:
+    def until(text: bytes, after: bytes = b"") -> None:
+        """Read until `text` shows (after the first `after`: readline may redraw the prompt while editing)."""
         nonlocal seen
         deadline = time.monotonic() + 60
-        while seen.count(text) < count:
+
+        def shown() -> bool:
+            start = seen.find(after)
+            return start >= 0 and text in seen[start + len(after):]
+
+        while not shown():
             assert time.monotonic() < deadline, seen
             ready, _, _ = select.select([leader], [], [], 0.2)
             if ready:
@@ -218,7 +224,7 @@ def test_chat_on_a_terminal_edits_lines_and_keeps_history(tmp_path: Path, state_
         until(b"> ")
         os.write(leader, b"hlp\x02\x02e\x05\r")  # typo, Ctrl-B twice, insert "e", Ctrl-E: readline edits it to "help"
         until(b"Up and down arrows")
-        until(b"> ", 2)  # the next prompt: readline reads keys again
+        until(b"> ", after=b"Ctrl-C leaves.")  # the next prompt: readline reads keys again
         os.write(leader, b"\x04")  # Ctrl-D at an empty prompt
         assert process.wait(timeout=30) == 0
     finally:
