@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 DEFER_AFTER = 2.0
 
 EXTENSIONS = ("bot.cogs.feedback", "bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help",
-              "bot.cogs.reports")
+              "bot.cogs.reports", "bot.watching")
 
 
 def intents_for(config: DiscordConfig) -> discord.Intents:

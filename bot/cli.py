@@ -1,4 +1,8 @@
-"""Command line: `python -m bot ask|chat|check|run|report`, each with `--notes DIR` (repeatable) and `--config FILE`."""
+"""Command line: `python -m bot ask|chat|check|run|report`, each with `--notes DIR` (repeatable) and `--config FILE`.
+
+`ask`, `chat` and `check` keep the same index cache as the bot (discord.data_dir/index), so
+only the first build over a big blog parses every note; `--no-cache` builds afresh.
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,12 +14,36 @@ from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
 from knowledge.engine import Engine
-from knowledge.i18n import Catalog, knowledge_catalog
+from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog, knowledge_catalog
+from knowledge.languages import canonical_language
+from knowledge.model import NINE_LANGUAGES, OTHER_LANGUAGES
 from knowledge.render import answer_json, render_text
 
-from .config import ConfigError, load_config
+from .config import Config, ConfigError, load_config
+from .terminal import LineReader, Progress, terminal_width, wrap_text
 
 CONFIG_ENV = "NOTES_BOT_CONFIG"
+BOT_LOCALES = Path(__file__).resolve().with_name("locales")
+KNOWN_LANGUAGES = NINE_LANGUAGES + OTHER_LANGUAGES  # what a --locale may name (the detector knows these)
+HELP_WORDS = frozenset({"help", "?", "/help"})
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+
+
+def locale_option(value: str) -> str:
+    """--locale: a locale or language code the engine knows (es-ES, zh_TW, fr), else a usage error."""
+    if canonical_language(value) not in KNOWN_LANGUAGES:
+        raise argparse.ArgumentTypeError(
+            f"unknown language {value!r}: use a locale or language code such as en, es-ES, zh-TW "
+            f"(known: {' '.join(KNOWN_LANGUAGES)})")
+    return value
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version as installed
+        return installed("notes-bot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -27,18 +55,28 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _engine_options() -> argparse.ArgumentParser:
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--no-cache", action="store_true",
+                        help="build the index afresh instead of from (and into) the bot's cache in discord.data_dir")
+    return engine
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
+    local = [common, _engine_options()]  # the subcommands that answer here, not in Discord
     parser = argparse.ArgumentParser(
         prog="notes-bot", description="Answer questions from a blog's markdown notes, in the asker's language.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    ask = commands.add_parser("ask", parents=[common], help="answer questions (arguments, else one per line on stdin)")
+    ask = commands.add_parser("ask", parents=local, help="answer questions (arguments, else one per line on stdin)")
     ask.add_argument("questions", nargs="*", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="one JSON object per question (the format of eval/score.py)")
-    ask.add_argument("--locale", help="the asker's locale, used when a question is too short to tell (e.g. es-ES)")
-    chat = commands.add_parser("chat", parents=[common], help="an interactive session in the terminal")
-    chat.add_argument("--locale", help="the asker's locale (e.g. es-ES)")
-    commands.add_parser("check", parents=[common], help="load the notes, print counts and every problem")
+    ask.add_argument("--locale", type=locale_option,
+                     help="the asker's locale, used when a question is too short to tell (e.g. es-ES)")
+    chat = commands.add_parser("chat", parents=local, help="an interactive session in the terminal")
+    chat.add_argument("--locale", type=locale_option, help="the asker's locale (e.g. es-ES)")
+    commands.add_parser("check", parents=local, help="load the notes, print counts and every problem")
     commands.add_parser("run", parents=[common], help="start the Discord bot (token from $DISCORD_TOKEN)")
     report = commands.add_parser("report", parents=[common], help="what the journal says: unanswered questions, usage")
     report.add_argument("kind", choices=("unanswered", "stats"))
@@ -72,51 +110,103 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .report_cli import report  # no engine: the journal alone answers
 
         return report(config, args.kind, args.days, args.json, sys.stdout, sys.stderr)
-    engine = Engine.build(config.notes.folders, config.engine_options())  # the command line keeps no cache
-    catalog = knowledge_catalog()
+    try:
+        return answer_questions(args, config)
+    except KeyboardInterrupt:  # Ctrl-C while building or answering: leave quietly (the shell shows ^C)
+        sys.stdout.write("\n")
+        return 130
+    except BrokenPipeError:  # `... | head`: the reader left; nothing is wrong with us
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
+
+
+def answer_questions(args: argparse.Namespace, config: Config) -> int:
+    engine = build_engine(config, cached=not args.no_cache)
     if args.command == "check":
         return check(engine, sys.stdout)
+    if not engine.notes:
+        print(no_notes(engine), file=sys.stderr)  # said, not fatal: answers then say "I don't know"
     if args.command == "chat":
-        return chat(engine, catalog, args.locale, sys.stdin, sys.stdout)
+        history = None if args.no_cache else config.discord.data_dir / "chat-history"
+        return chat(engine, Catalog.load(KNOWLEDGE_LOCALES, BOT_LOCALES), args.locale, sys.stdin, sys.stdout, history)
     questions = args.questions or (line.rstrip("\n") for line in sys.stdin)
-    return ask(engine, catalog, questions, args.json, args.locale, sys.stdout)
+    return ask(engine, knowledge_catalog(), questions, args.json, args.locale, sys.stdout)
+
+
+def build_engine(config: Config, cached: bool) -> Engine:
+    """The engine from the bot's cache (written back in the background), with progress on a terminal."""
+    progress = Progress()
+    try:
+        return Engine.build(config.notes.folders, config.engine_options(cached=cached), progress=progress)
+    finally:
+        progress.finish()
+
+
+def no_notes(engine: Engine) -> str:
+    folders = ", ".join(str(f) for f in engine.folders)
+    return f"no notes found in {folders} (notes are *.md or *.markdown files, searched in subfolders too)"
 
 
 def ask(engine: Engine, catalog: Catalog, questions: Iterable[str], as_json: bool, locale: str | None,
         out: TextIO) -> int:
+    wrap = not as_json and out.isatty()
     for question in questions:
         answer = engine.ask(question, locale=locale)
         if as_json:
             out.write(json.dumps(answer_json(answer, catalog), ensure_ascii=False) + "\n")
-        else:
+        elif wrap:
+            out.write(wrap_text(render_text(answer, catalog), terminal_width()) + "\n\n")
+        else:  # a pipe or a file gets the text as it is
             out.write(render_text(answer, catalog) + "\n\n")
         out.flush()
     return 0
 
 
-def chat(engine: Engine, catalog: Catalog, locale: str | None, stdin: TextIO, out: TextIO) -> int:
-    stats = engine.stats()
-    out.write(f"{stats['notes']} notes loaded. Ask a question (empty line or Ctrl-D to quit).\n")
-    interactive = stdin.isatty()
-    while True:
-        if interactive:
-            out.write("> ")
-            out.flush()
-        line = stdin.readline()
-        if not line or not line.strip():
-            return 0
-        started = time.perf_counter()
-        answer = engine.ask(line, locale=locale)
-        elapsed_ms = 1000 * (time.perf_counter() - started)
-        out.write(render_text(answer, catalog) + f"\n  [{answer.language}, confidence {answer.score:.2f}, "
-                  f"{elapsed_ms:.1f} ms]\n\n")
+def chat(engine: Engine, catalog: Catalog, locale: str | None, stdin: TextIO, out: TextIO,
+         history: Path | None = None) -> int:
+    """Questions until an empty line, quit, Ctrl-D or Ctrl-C; answers wrapped to the terminal."""
+    lang = ui_language(locale)
+    reader = LineReader(stdin, out, history)
+    try:
+        out.write(catalog.text(lang, "chat.banner", notes=len(engine.notes)) + "\n")
         out.flush()
+        while True:
+            line = reader.read()
+            if line is None or not line.strip() or line.strip().lower() in QUIT_WORDS:
+                return 0
+            if line.strip().lower() in HELP_WORDS:
+                out.write(wrap_text(catalog.text(lang, "chat.help"), terminal_width()) + "\n\n")
+                out.flush()
+                continue
+            started = time.perf_counter()
+            answer = engine.ask(line, locale=locale)
+            elapsed_ms = 1000 * (time.perf_counter() - started)
+            text = render_text(answer, catalog) + f"\n  [{answer.language}, confidence {answer.score:.2f}, " \
+                f"{elapsed_ms:.1f} ms]"
+            out.write(wrap_text(text, terminal_width()) + "\n\n")
+            out.flush()
+    except KeyboardInterrupt:  # Ctrl-C at the prompt or during an answer: a clean goodbye
+        out.write("\n")
+        return 0
+    finally:
+        reader.close()
+
+
+def ui_language(locale: str | None) -> str:
+    """The chat's own texts in the --locale's language when it is one of the nine, else English."""
+    lang = canonical_language(locale)
+    return lang if lang in NINE_LANGUAGES else "en"
 
 
 def check(engine: Engine, out: TextIO) -> int:
     stats = engine.stats()
     folders = ", ".join(str(Path(f)) for f in engine.folders)
     out.write(f"notes folders: {folders}\n")
+    if not stats["notes"]:
+        out.write(no_notes(engine) + "\n")
+        for problem in engine.problems:
+            out.write(f"  {problem}\n")
+        return 1
     out.write(f"{stats['notes']} notes in {stats['groups']} translation groups, {stats['passages']} passages\n")
     for lang, count in stats["languages"].items():  # type: ignore[union-attr]
         out.write(f"  {lang:<8} {count}\n")

@@ -55,13 +55,23 @@ _ENGINE_DEFAULTS = EngineOptions()
 
 
 @dataclass(frozen=True)
+class GitConfig:
+    """`git pull --ff-only` of the notes before each reload; no repository: no pull."""
+
+    repository: Path | None = None
+    remote: str = "origin"
+    branch: str | None = None  # None: the checked-out branch's upstream
+
+
+@dataclass(frozen=True)
 class NotesConfig:
     folders: tuple[Path, ...] = (BUNDLED_NOTES,)
     base_url: str | None = None
     fallback_languages: tuple[str, ...] = _ENGINE_DEFAULTS.fallback_languages
     max_note_bytes: int = _ENGINE_DEFAULTS.max_note_bytes
     workers: int | None = _ENGINE_DEFAULTS.workers  # processes that read notes in a build; None: one per core
-    watch: bool = False  # reserved: watching folders for changes comes in a later issue
+    watch: bool = False  # reload when files in the folders change (bot.watching; needs the watch extra)
+    git: GitConfig = field(default_factory=GitConfig)
 
 
 @dataclass(frozen=True)
@@ -332,6 +342,23 @@ class _Reader:
             max_note_bytes=self.integer(sec.get("max_note_bytes", default.max_note_bytes), f"{key}.max_note_bytes", 1),
             workers=None if sec.get("workers") is None else self.integer(sec["workers"], f"{key}.workers", 1),
             watch=self.boolean(sec.get("watch", default.watch), f"{key}.watch"),
+            git=self.git(sec.get("git"), f"{key}.git"),
+        )
+
+    def git(self, raw: Any, key: str) -> GitConfig:
+        sec = self.section(raw, key, GitConfig)
+        default = GitConfig()
+        repository = None
+        if sec.get("repository") is not None:
+            repository = _existing_folder(Path(self.string(sec["repository"], f"{key}.repository")), self.base,
+                                          f"{key}.repository")
+            if not (repository / ".git").exists():
+                raise ConfigError(f"{key}.repository: not a git work tree (no .git inside): {repository}")
+        branch = None if sec.get("branch") is None else self.string(sec["branch"], f"{key}.branch")
+        return GitConfig(
+            repository=repository,
+            remote=self.string(sec.get("remote", default.remote), f"{key}.remote"),
+            branch=branch,
         )
 
     def language(self, value: Any, key: str) -> str:
@@ -417,6 +444,7 @@ class _Reader:
 
 
 __all__ = [
-    "AnswersConfig", "Config", "ConfigError", "CooldownConfig", "DiscordConfig", "JournalConfig", "LoggingConfig",
+    "AnswersConfig", "Config", "ConfigError", "CooldownConfig", "DiscordConfig", "GitConfig", "JournalConfig",
+    "LoggingConfig",
     "NotesConfig", "BUNDLED_NOTES", "default_data_dir", "load_config",
 ]

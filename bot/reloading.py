@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from knowledge.engine import Engine
 from knowledge.model import LoadProblem, Note
 
+from .gitpull import pull_notes
+
 if TYPE_CHECKING:
     from .app import NotesBot
 
@@ -45,6 +47,7 @@ class ReloadReport:
     problems: tuple[str, ...] = ()  # every broken note of the new build, "path:line: message"
     regressions: tuple[str, ...] = ()  # broken notes that loaded before: why the reload was cancelled
     error: str | None = None  # the build itself failed
+    pull_error: str | None = None  # `git pull` of the notes failed: nothing was reloaded
 
 
 def _note_key(note: Note) -> str:
@@ -99,12 +102,22 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
         old = bot.engine
         config = bot.config
         started = time.perf_counter()
+        git = config.notes.git
+        if git.repository is not None:
+            pulled = await asyncio.to_thread(pull_notes, git.repository, git.remote, git.branch)
+            if not pulled.ok:
+                _log.warning("git pull of %s failed; keeping the current notes: %s", git.repository, pulled.message)
+                return ReloadReport(installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
+                                    languages=_languages(old), pull_error=pulled.message)
+            _log.info("git pull of %s: %s", git.repository, pulled.message)
         try:
             # Off the event loop. refresh() reads only the files that changed and layers them
             # over the current index (the engine was built from this config's folders and options).
             new = await asyncio.to_thread(old.refresh)
         except Exception as exc:  # any failure keeps the old index answering
-            _log.warning("Reload failed; keeping the previous notes", exc_info=True)
+            # One line: a watcher that retries every few seconds must not fill the log with tracebacks.
+            _log.warning("Reload failed; keeping the previous notes: %s", exc)
+            _log.debug("Reload failure", exc_info=True)
             return ReloadReport(
                 installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
                 languages=_languages(old), error=str(exc) or type(exc).__name__,

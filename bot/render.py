@@ -276,6 +276,9 @@ def reload_page(report: "ReloadReport", catalog: Catalog, lang: str) -> Page:
         return t("reload.more", count=count)
 
     fields: list[Field] = []
+    if report.pull_error is not None:
+        body = t("reload.pull_failed", error=_code(shorten(one_line(report.pull_error), 800)))
+        return Page(title=t("reload.pull_failed_title"), body=body, colour=PROBLEM_COLOUR)
     if report.error is not None:
         body = t("reload.failed", error=shorten(one_line(report.error), 800))
         return Page(title=t("reload.failed_title"), body=body, colour=PROBLEM_COLOUR)

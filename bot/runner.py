@@ -19,6 +19,7 @@ from knowledge.engine import Engine
 
 from .app import NotesBot
 from .config import Config, DiscordConfig
+from .watching import missing_watcher
 
 _log = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ def run_bot(config: Config, **bot_options: Any) -> int:
         fail(f"no bot token: set the {env} environment variable to the token of your Discord application's bot")
         return 2
     use_endpoints(config.discord)
+    if config.notes.watch and (missing := missing_watcher()) is not None:
+        fail(missing)
+        return 2
 
     _log.info("Loading notes from %s", ", ".join(map(str, config.notes.folders)))
     try:
@@ -88,8 +92,6 @@ def run_bot(config: Config, **bot_options: Any) -> int:
         _log.debug("Loading the notes failed", exc_info=True)
         fail(f"could not load the notes: {exc}")
         return 1
-    if config.notes.watch:
-        _log.warning("notes.watch is not implemented yet: run /reload after changing notes")
     for problem in engine.problems:
         _log.warning("Skipped broken note %s", problem)
     stats = engine.stats()

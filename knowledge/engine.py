@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -69,12 +69,14 @@ class Engine:
 
     @classmethod
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None,
-              vectors: dict[str, NoteVectors] | None = None) -> "Engine":
+              vectors: dict[str, NoteVectors] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> "Engine":
         """Load every note under the folders and index it. Broken notes become `problems`.
-        `vectors`: sentence vectors already computed (by content hash), not computed again."""
+        `vectors`: sentence vectors already computed (by content hash), not computed again.
+        `progress(read, to_read)` is called now and then while files are read."""
         options = options or EngineOptions()
         cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        reader = ParallelReader(cache.vocabulary, options.workers or default_workers())
+        reader = ParallelReader(cache.vocabulary, options.workers or default_workers(), progress=progress)
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
         groups = group_translations(loaded.notes)

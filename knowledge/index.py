@@ -19,6 +19,7 @@ import numpy as np
 from .columns import KINDS, PassageList
 from .semantic import DenseIndex
 from .model import Note, NoteGroup, Passage
+from .notes import note_aliases
 from .text import PREFIX_MARK, terms
 
 K1 = 1.2
@@ -273,11 +274,18 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     key_ids: list[int] = []
     key_counts: list[int] = []
     plain: tuple = ((), (), ())
+    # The questions an author taught the note (front matter aliases/questions) count like its
+    # title: in the title table, and like a heading over every passage, so that their words
+    # are known to the search even where the body never uses them.
+    aliases = note_aliases(note.meta)
+    taught = _shared_terms((), aliases) if aliases else ()
     kinds = columns.kinds[first : passages.stop].tolist()
     section_ids = columns.section_ids[first : passages.stop].tolist()
     for i, (kind, section) in enumerate(zip(kinds, section_ids), start=first):
         cells, header, _ = extras.get(i, plain)
         freq = passage_terms(KINDS[kind], texts[i], sections[section], cells, header)
+        for term, weight in taught:
+            freq[term] = freq.get(term, 0.0) + weight
         term_ids.extend(interned(freq, vocabulary))
         tfs.extend(freq.values())
         counts.append(len(freq))
@@ -287,7 +295,7 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
             key_counts.append(len(subject))
         else:
             key_counts.append(0)
-    title_ids = interned(set(terms(note.title)), vocabulary)
+    title_ids = interned(set(terms(" ".join((note.title, *aliases)))), vocabulary)
     return NoteTerms(
         note.content_hash,
         np.asarray(term_ids, dtype=np.int32),

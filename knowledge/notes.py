@@ -211,6 +211,22 @@ def _plain_value(value: Any) -> Any:
     return str(value)
 
 
+ALIAS_KEYS = ("aliases", "questions")  # front matter lists of the questions a note answers
+
+
+def note_aliases(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The note's `aliases:` and `questions:` (a list, or one string), as plain texts: the
+    index counts them as title text, so an author can teach a note the questions it answers."""
+    found: list[str] = []
+    for key in ALIAS_KEYS:
+        value = meta.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            text = _text_value(item)
+            if text:
+                found.append(text)
+    return tuple(found)
+
+
 def _text_value(value: Any) -> str:
     if value is None or isinstance(value, (dict, list)):
         return ""

@@ -19,6 +19,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -32,6 +33,7 @@ _log = logging.getLogger(__name__)
 
 MIN_FILES = 400  # below this, starting processes costs more than it saves
 SHARES_PER_WORKER = 8  # smaller shares balance the workers (notes differ in size)
+PROGRESS_STEP = 100  # files read here between two progress reports
 
 
 def default_workers() -> int:
@@ -52,17 +54,27 @@ class ParallelReader:
     terms: dict[str, NoteTerms] = field(default_factory=dict)
     # Each share's sorted pairs, the map of its term ids to the vocabulary's, and its notes' paths.
     blocks: list[tuple[SortedPairs, np.ndarray, list[str]]] = field(default_factory=list)
+    progress: Callable[[int, int], None] | None = None  # (files read, files to read), now and then
 
     def __call__(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
         if self.workers < 2 or len(jobs) < MIN_FILES or not sys.platform.startswith("linux"):
-            return read_notes(jobs)  # the caller tokenizes what it needs
+            return self._here(jobs)  # the caller tokenizes what it needs
         try:
             return self._in_workers(jobs)
         except (OSError, BrokenProcessPool) as error:
             _log.warning("Reading notes in %d processes failed (%s); reading them in this one", self.workers, error)
             self.terms.clear()
             self.blocks.clear()
+            return self._here(jobs)
+
+    def _here(self, jobs: list[ReadJob]) -> list[Note | LoadProblem | None]:
+        if self.progress is None:
             return read_notes(jobs)
+        results: list[Note | LoadProblem | None] = []
+        for start in range(0, len(jobs), PROGRESS_STEP):
+            results.extend(read_notes(jobs[start : start + PROGRESS_STEP]))
+            self.progress(len(results), len(jobs))
+        return results
 
     def text_table(self, notes: tuple[Note, ...]) -> tuple[PostingTable, float] | None:
         """The text table of an index of exactly `notes`, in this order, from the workers'
@@ -83,6 +95,8 @@ class ParallelReader:
                 self.terms.update(share.split(ids))
                 self.blocks.append((share.pairs, ids, [r.path for r in share.results if isinstance(r, Note)]))
                 results.extend(share.results)
+                if self.progress is not None:
+                    self.progress(len(results), len(jobs))
         return results
 
     def _intern(self, words: list[str]) -> np.ndarray:

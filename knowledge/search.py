@@ -46,7 +46,8 @@ TITLE_ROW_WEIGHT = 0.85  # a title is short: its cosine with a short question ru
 MISSING_NAME_PENALTY = 0.1  # taken off for the share of the question's known names a group lacks
 STANDOUT_AMONG = 20  # groups a cosine is compared with (a z-score means the same in a big blog as a small one)
 NAME_PRESENT = 0.3  # a name counts as mentioned by a note from this much credit (typo, prefix) up
-COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are
+COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are…
+MIN_COMMON_PASSAGES = 20  # …and than this (in a handful of notes, every word is in 5% of the passages)
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: i
         scores = dense.group_scores
         meaning = float(scores[first.group])
         others = np.delete(scores, first.group)
+        others = others[others > -1]  # groups emptied by a reload have no rows
         margin = meaning - float(others.max()) if others.size else meaning
         own_first = float(int(np.argmax(scores)) == first.group)
         top = np.sort(scores[scores > -1])[-STANDOUT_AMONG:]
@@ -367,7 +369,7 @@ def _coverage(
                            for g in group_ids.tolist()], dtype=bool)
     total = np.zeros(group_ids.size, dtype=np.float64)
     covered = np.zeros(group_ids.size, dtype=np.float64)
-    common = COMMON_FRACTION * index.passage_count
+    common = max(COMMON_FRACTION * index.passage_count, MIN_COMMON_PASSAGES)
     found: list[np.ndarray] = []  # per unit: how much of it each group has
     for unit in units:
         best = np.zeros(group_ids.size, dtype=np.float64)

@@ -7,7 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The default data_dir ($XDG_STATE_HOME/notes-bot) in tmp_path: the index cache never lands in ~."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("NOTES_BOT_CONFIG", raising=False)
+    return tmp_path / "state"
 
 
 def run(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,7 +47,7 @@ def test_ask_json_reads_stdin_one_object_per_line_in_order() -> None:
 def test_chat_answers_each_line_until_an_empty_one() -> None:
     done = run("chat", "--locale", "es-ES", stdin="¿DeepSeek usa vLLM?\n\nnever read\n")
     assert done.returncode == 0, done.stderr
-    assert "2 notes loaded" in done.stdout
+    assert "2 notas cargadas" in done.stdout  # the banner in the --locale's language
     assert "Sí — DeepSeek" in done.stdout and "never read" not in done.stdout
 
 
