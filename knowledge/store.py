@@ -150,6 +150,16 @@ def write_npz(file, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
                     out.write(np.ascontiguousarray(piece, dtype=dtype).data)
 
 
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the temporary files of saves that never finished (the process was killed while
+    writing); returns them. Call it only while no save to `folder` runs."""
+    removed = []
+    for tmp in folder.glob(f"{CACHE_FILE}*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
 def _replace(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:

@@ -57,6 +57,8 @@ class ChannelsCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        if self.bot.stopping:  # no new work while stopping (bot.stopping)
+            return
         question = self.question_in(message)
         if question is None:
             return
