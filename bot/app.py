@@ -35,6 +35,8 @@ _log = logging.getLogger(__name__)
 # defer). The rest of the 3 s is for the deferral to reach Discord from a busy bot.
 DEFER_AFTER = 1.5
 
+UNKNOWN_INTERACTION = 10062  # Discord's error code for an interaction that expired
+
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help")
 
 
@@ -78,6 +80,12 @@ class NotesTree(app_commands.CommandTree["NotesBot"]):
         if bot.stopping or bot.is_closed():
             # The bot stopped under this command (closed session, gateway gone): expected, and nobody to tell.
             _log.warning("Command %s could not finish while stopping: %s", name, describe_error(error))
+            return
+        cause = getattr(error, "original", error)
+        if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_INTERACTION:
+            # Too late for Discord (more than 3 s, or the token expired): nobody can be told.
+            age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+            _log.warning("Command %s: the interaction expired before the reply (%.1f s after it was created)", name, age)
             return
         _log.error("Command %s failed", name, exc_info=error)
         await notify(interaction, bot.catalog.text(ui_language(interaction.locale), "reply.error"), f"the failure of {name}")

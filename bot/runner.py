@@ -23,7 +23,7 @@ from knowledge.store import remove_stale_temp_files
 from . import stopping
 from .app import NotesBot
 from .config import Config, DiscordConfig
-from .connecting import install_reconnect_filter, login_with_retry
+from .connecting import install_reconnect_filter, login_with_retry, new_connector
 
 _log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def _wait_for_cache(engines: list[Engine]) -> None:
 
 async def _serve(config: Config, engine: Engine, token: str, engines: list[Engine],
                  bot_options: dict[str, Any]) -> None:
-    bot = NotesBot(config, engine, **bot_options)
+    bot = NotesBot(config, engine, **{"connector": new_connector(), **bot_options})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with stopping.serving(loop, stop.set):

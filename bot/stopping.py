@@ -2,9 +2,9 @@
 
 One handler for the whole life of the process, installed by `python -m bot` before anything
 slow is imported:
-- while start-up runs synchronously (imports, loading the notes), a signal ends the forked
-  note readers and raises KeyboardInterrupt in the main thread, which unwinds the build
-  (a cache being written finishes first: its thread is not a daemon, see `wait_for_writers`);
+- while start-up runs synchronously (imports, loading the notes), a signal raises
+  KeyboardInterrupt in the main thread, which unwinds the build (a cache being written
+  finishes first: bot.runner waits for its thread);
 - once the bot serves, a signal only calls the callback given to `serving()` (on the event
   loop), which stops taking new work and lets answers in flight finish.
 A second signal while stopping is logged and ignored: the stop is bounded already, and an
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -71,8 +70,8 @@ def _handle(signum: int, frame: object) -> None:
         _state.loop.call_soon_threadsafe(_state.on_stop)
         return
     _log.info("Got %s during start-up: stopping", name)
-    for child in multiprocessing.active_children():  # the note readers of a build: their work is lost anyway
-        child.terminate()
+    # Unwinds the build; the note readers' pool then waits only for the shares being read
+    # (the queued ones are cancelled), and the readers exit with it.
     raise KeyboardInterrupt
 
 
