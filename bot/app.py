@@ -7,6 +7,7 @@ so a question always sees one whole index, old or new, never half of each.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import sys
 from typing import Any
@@ -64,7 +65,7 @@ def describe_error(error: BaseException) -> str:
 class NotesTree(app_commands.CommandTree["NotesBot"]):
     async def interaction_check(self, interaction: discord.Interaction["NotesBot"], /) -> bool:
         bot = interaction.client
-        if not bot.stopping:
+        if bot.accepts(interaction.created_at):
             return True
         # Stopping: no new work, but a notice rather than "The application did not respond".
         if interaction.type is not discord.InteractionType.autocomplete:
@@ -123,7 +124,8 @@ class NotesBot(commands.Bot):
         self.last_sync: SyncResult | None = None
         self.defer_after = DEFER_AFTER
         self.answers = AnswerQueue()
-        self.stopping = False  # set by bot.stopping's signal handling: no new work from then on
+        self.stopping = False  # set when a stop begins (bot.runner): no new work from then on…
+        self.stopped_at: float | None = None  # …but what was asked before it (time.time()) is in flight
 
     # -- the engine
 
@@ -155,6 +157,11 @@ class NotesBot(commands.Bot):
         stats = self.engine.stats()
         _log.info("Ready as %s (ID %s): %s notes, %s guilds", self.user, self.user.id if self.user else "?",
                   stats.get("notes"), len(self.guilds))
+
+    def accepts(self, created_at: "datetime.datetime") -> bool:
+        """Is a question created at this time ours to answer? Everything, until a stop begins;
+        then only what was asked before (it may still be on its way to us from the gateway)."""
+        return not self.stopping or (self.stopped_at is not None and created_at.timestamp() <= self.stopped_at)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         if self.stopping or self.is_closed():

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,7 @@ async def _connect(bot: NotesBot, token: str, stop: asyncio.Event) -> None:
 
 async def _stop(bot: NotesBot) -> None:
     """No new work; answers in flight finish (bounded); then the gateway and HTTP session close."""
+    bot.stopped_at = time.time()
     bot.stopping = True
     left = await stopping.finish_work(FINISH_SECONDS)
     if left:

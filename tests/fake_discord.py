@@ -31,7 +31,7 @@ Server
 ------
 ``FakeDiscord(*, token="test-token", guilds=None, bot_username="NotesBot", application_id=None,
 bot_permissions=DEFAULT_BOT_PERMISSIONS, privileged_intents=ALL_PRIVILEGED, heartbeat_interval=41250,
-interaction_ack_timeout=3.0, echo_bot_messages=True, strict_commands=True)``
+interaction_ack_timeout=3.0, echo_bot_messages=True, strict_commands=True, port=0)``
 
 * ``async with FakeDiscord(...) as fake`` / ``await fake.start()`` + ``await fake.close()``.
 * ``fake.api_base`` (``http://127.0.0.1:PORT/api/v10``), ``fake.gateway_url`` (``ws://127.0.0.1:PORT/gw``).
@@ -678,8 +678,9 @@ class FakeDiscord:
                  bot_username: str = "NotesBot", application_id: Optional[int] = None,
                  bot_permissions: int = DEFAULT_BOT_PERMISSIONS, privileged_intents: int = ALL_PRIVILEGED,
                  heartbeat_interval: int = 41250, interaction_ack_timeout: Optional[float] = 3.0,
-                 echo_bot_messages: bool = True, strict_commands: bool = True):
+                 echo_bot_messages: bool = True, strict_commands: bool = True, port: int = 0):
         self.token = token
+        self._port = port  # 0: an ephemeral one
         self.privileged_intents = privileged_intents
         self.heartbeat_interval = heartbeat_interval
         self.interaction_ack_timeout = interaction_ack_timeout
@@ -745,7 +746,7 @@ class FakeDiscord:
         await self._runner.setup()
         # A deep accept queue, as Discord's servers have: a burst of requests must not wait for
         # the client's SYN retransmission (1 s) because the default queue (128) overflowed.
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port, backlog=4096)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

@@ -57,7 +57,7 @@ class ChannelsCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if self.bot.stopping:  # no new work while stopping (bot.stopping)
+        if not self.bot.accepts(message.created_at):  # asked after a stop began
             return
         question = self.question_in(message)
         if question is None:
