@@ -94,7 +94,6 @@ def fail(message: str) -> None:
 
 def run_bot(config: Config, **bot_options: Any) -> int:
     """Run until stopped; returns the process exit code."""
-    stopping.install()  # already done by `python -m bot`; the `notes-bot` script comes here first
     env = config.discord.token_env
     token = os.environ.get(env, "").strip()
     setup_logging(config.logging.level, token or None)
