@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"config error: {error}", file=sys.stderr)
         return 2
     if args.command == "run":
+        from .stopping import install
+
+        install()  # `python -m bot` did it on its first line; the `notes-bot` script gets here first
         from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
 
         return run_bot(config)

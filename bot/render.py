@@ -7,6 +7,7 @@ arguments of one message.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -119,6 +120,76 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# Markdown that text typed by a user could form: emphasis, code, spoilers, masked links,
+# mentions/emoji/timestamps (<…>), "@everyone", links (://), and at the start of a line
+# quotes, headings and lists. Discord reads a backslash before punctuation as "this character".
+_USER_MARKUP = re.compile(r"[\\*_~|`\[\]<@]|:(?=//)|^\s*(?:>|#|-|\+|\d+\.)", re.MULTILINE)
+
+
+def literal(text: str) -> str:
+    """User text (an echoed question) shown exactly as typed: it can never form a link, a
+    mention or formatting in a message of the bot's own."""
+    return _USER_MARKUP.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
+
+
+def literal_line(text: str, limit: int) -> str:
+    """`literal(one_line(text))` within `limit` characters (escapes count too)."""
+    text = one_line(text)
+    size = limit
+    while size > 1 and len(out := literal(shorten(text, size))) > limit:
+        size -= max(1, (len(out) - limit) // 2)
+    return literal(shorten(text, size))
+
+
+# A fence line: ``` or ~~~ (three or more) and an optional language.
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
+_FENCE_RESERVE = 40  # room to close a fence at the end of a piece and reopen it in the next
+
+
+def open_fence(text: str) -> str | None:
+    """The opening line of the code fence `text` ends inside, or None."""
+    opener: str | None = None
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        if opener is None:
+            opener = match.group(1) + match.group(2).strip()[:20]
+        elif match.group(1)[0] == opener[0] and not match.group(2).strip():
+            opener = None
+    return opener
+
+
+def _fence_of(opener: str) -> str:
+    return re.match(r"`+|~+", opener).group()  # type: ignore[union-attr]
+
+
+def split_markdown(text: str, limit: int) -> list[str]:
+    """`split_text`, but a code block cut in two is closed at the end of one piece and reopened
+    (same language) at the start of the next: each piece renders on its own."""
+    if limit <= _FENCE_RESERVE * 2:
+        return split_text(text, limit)
+    pieces: list[str] = []
+    opener: str | None = None
+    for piece in split_text(text, limit - _FENCE_RESERVE):
+        if opener is not None:
+            piece = opener + "\n" + piece
+        opener = open_fence(piece)
+        if opener is not None:
+            piece += "\n" + _fence_of(opener)
+        pieces.append(piece)
+    return pieces
+
+
+def shorten_markdown(text: str, limit: int, marker: str) -> str:
+    """`shorten`, closing a code block the cut leaves open (before the marker)."""
+    cut = shorten(text, max(1, limit - len(marker) - _FENCE_RESERVE), "")
+    opener = open_fence(cut)
+    if opener is not None:
+        cut = cut.rstrip() + "\n" + _fence_of(opener)
+    return cut + marker
+
+
 def _link_title(title: str) -> str:
     # Brackets in a title would end the markdown link text early.
     return discord.utils.escape_markdown(title).replace("[", "\\[").replace("]", "\\]")
@@ -158,7 +229,7 @@ def fit_embeds(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) ->
             break
         # Shrink the body and measure again: splitting at word breaks makes the
         # number of messages hard to predict, measuring is simpler and exact.
-        body = shorten(page.body, int(min(len(body), max_messages * DESCRIPTION_LIMIT) * 0.85), "…\n\n" + trimmed)
+        body = shorten_markdown(page.body, int(min(len(body), max_messages * DESCRIPTION_LIMIT) * 0.85), "…\n\n" + trimmed)
     # Still too long (many fields): keep the first messages and say that the rest was cut.
     kept = replies[:max_messages]
     embeds = list(kept[-1].embeds)
@@ -170,7 +241,7 @@ def fit_embeds(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) ->
 
 
 def _embeds(page: Page, body: str) -> list[discord.Embed]:
-    chunks = split_text(body, DESCRIPTION_LIMIT) or [""]
+    chunks = split_markdown(body, DESCRIPTION_LIMIT) or [""]
     embeds = [discord.Embed(description=chunk or None, colour=page.colour) for chunk in chunks]
     if page.title:
         embeds[0].title = shorten(one_line(page.title), TITLE_LIMIT)
@@ -208,7 +279,8 @@ def fit_content(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -
     """The page as plain messages (for channels where the bot may not embed links)."""
     parts: list[str] = []
     if page.title:
-        parts.append("**" + discord.utils.escape_markdown(shorten(one_line(page.title), TITLE_LIMIT)) + "**")
+        # Titles are trusted catalog text or user text made literal already (answer_page).
+        parts.append("**" + shorten(one_line(page.title), TITLE_LIMIT) + "**")
     if page.body:
         parts.append(page.body)
     for f in page.fields:
@@ -218,10 +290,10 @@ def fit_content(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) -
     full = "\n\n".join(parts)
     text = full
     for _ in range(30):
-        chunks = split_text(text, CONTENT_LIMIT)
+        chunks = split_markdown(text, CONTENT_LIMIT)
         if len(chunks) <= max_messages:
             break
-        text = shorten(full, int(min(len(text), max_messages * CONTENT_LIMIT) * 0.85), "…\n\n" + trimmed)
+        text = shorten_markdown(full, int(min(len(text), max_messages * CONTENT_LIMIT) * 0.85), "…\n\n" + trimmed)
     return [Reply(content=c) for c in chunks[:max_messages]]
 
 
@@ -236,11 +308,13 @@ def fit(page: Page, catalog: Catalog, lang: str, *, embeds: bool = True) -> list
 def answer_page(answer: Answer, catalog: Catalog, *, question_url: str | None = None) -> Page:
     """The frame of an answer in the asker's language: text, language notice, sources, footer."""
     lang = answer.language
-    title = one_line(answer.question) or None
+    # The question is the user's text: literal. The answer is the notes' markdown (their author
+    # is trusted): kept, so code stays code; it still cannot ping (the bot's AllowedMentions.none).
+    title = literal_line(answer.question, TITLE_LIMIT) or None
     framed = frame(answer, catalog, title=lambda t: _link_title(one_line(t)), url=_link_url)
     if not answer.answered:
         return Page(title=title, url=question_url, body="\n\n".join(framed.lines), colour=UNKNOWN_COLOUR)
-    body = [discord.utils.escape_markdown(answer.text, as_needed=True)]
+    body = [answer.text]
     body += [f"*{notice}*" for notice in framed.lines]
     if framed.sources:
         body.append("\n".join(framed.sources))

@@ -1,27 +1,35 @@
 """`python -m bot run`: logging, token, engine, then the bot, with one clear line for each way it can fail.
 
-Exit codes: 0 stopped normally (Ctrl+C, SIGTERM), 1 the notes could not be
-loaded, 2 a problem with the token or the Discord application settings.
+Exit codes: 0 stopped normally (Ctrl+C, SIGTERM, at any moment from start-up on), 1 the
+notes could not be loaded, 2 a problem with the token or the Discord application settings.
+A stop lets answers in flight finish (at most FINISH_SECONDS) and the index cache be
+written whole (bot.stopping).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import signal
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import discord
 import yarl
 
 from knowledge.engine import Engine
+from knowledge.store import remove_stale_temp_files
 
+from . import stopping
 from .app import NotesBot
 from .config import Config, DiscordConfig
 from .watching import missing_watcher
+from .connecting import install_reconnect_filter, login_with_retry, new_connector
 
 _log = logging.getLogger(__name__)
+
+FINISH_SECONDS = 10.0  # how long a stop waits for answers in flight
 
 
 class RedactToken(logging.Filter):
@@ -57,7 +65,20 @@ def setup_logging(level: str, token: str | None = None) -> None:
     handler.set_name(HANDLER_NAME)
     if token:
         handler.addFilter(RedactToken(token))
-    discord.utils.setup_logging(handler=handler, level=logging.getLevelName(level), root=True)
+    # Colour only on a terminal: discord.py also colours in Docker, whatever the stream is,
+    # which puts escape codes in log files and pipes.
+    formatter = None if _is_terminal(handler.stream) else logging.Formatter(
+        "[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
+    discord.utils.setup_logging(handler=handler, formatter=formatter or discord.utils.MISSING,
+                                level=logging.getLevelName(level), root=True)
+    install_reconnect_filter()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def use_endpoints(config: DiscordConfig) -> None:
@@ -84,21 +105,36 @@ def run_bot(config: Config, **bot_options: Any) -> int:
     if config.notes.watch and (missing := missing_watcher()) is not None:
         fail(missing)
         return 2
+    engines: list[Engine] = []
+    try:
+        return _run(config, token, engines, bot_options)
+    except KeyboardInterrupt:  # a stop signal during start-up (bot.stopping)
+        _log.info("Stopped during start-up")
+        return 0
+    finally:
+        _wait_for_cache(engines)
 
+
+def _run(config: Config, token: str, engines: list[Engine], bot_options: dict[str, Any]) -> int:
+    options = config.engine_options(cached=True)
+    if options.cache_dir is not None:
+        _clean_up(options.cache_dir)
     _log.info("Loading notes from %s", ", ".join(map(str, config.notes.folders)))
     try:
-        engine = Engine.build(config.notes.folders, config.engine_options(cached=True))
+        engine = Engine.build(config.notes.folders, options)
     except Exception as exc:
         _log.debug("Loading the notes failed", exc_info=True)
         fail(f"could not load the notes: {exc}")
         return 1
+    engines.append(engine)
     for problem in engine.problems:
         _log.warning("Skipped broken note %s", problem)
     stats = engine.stats()
     _log.info("Loaded %s notes (%s)", stats.get("notes"), stats.get("languages"))
 
+    env = config.discord.token_env
     try:
-        asyncio.run(_serve(config, engine, token, bot_options))
+        asyncio.run(_serve(config, engine, token, engines, bot_options))
     except discord.LoginFailure:
         fail(f"Discord rejected the token in {env}: copy it again from the Developer Portal (Bot → Reset Token)")
         return 2
@@ -108,19 +144,59 @@ def run_bot(config: Config, **bot_options: Any) -> int:
             "Gateway Intents), or configure no channels and dms: false so that the bot does not need it"
         )
         return 2
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
-async def _serve(config: Config, engine: Engine, token: str, bot_options: dict[str, Any]) -> None:
-    bot = NotesBot(config, engine, **bot_options)
+def _clean_up(cache_dir: Path) -> None:
+    """Temporary files of a process that was killed while writing (SIGKILL, power loss)."""
+    for tmp in remove_stale_temp_files(cache_dir):
+        _log.info("Removed %s, left by an interrupted save", tmp.name)
+
+
+def _wait_for_cache(engines: list[Engine]) -> None:
+    """The index cache is written by a thread of its own: let it finish, so that the next
+    start finds it whole (its writes are atomic, this makes them happen)."""
+    for engine in engines:
+        if engine.saving is not None and engine.saving.is_alive():
+            _log.info("Waiting for the index cache to be written")
+        engine.wait_until_saved()
+
+
+async def _serve(config: Config, engine: Engine, token: str, engines: list[Engine],
+                 bot_options: dict[str, Any]) -> None:
+    bot = NotesBot(config, engine, **{"connector": new_connector(), **bot_options})
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            # A clean close (gateway goodbye, HTTP session closed) instead of a KeyboardInterrupt traceback.
-            loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
-        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
-            pass
-    async with bot:
-        await bot.start(token)
+    with stopping.serving(loop, stop.set):
+        async with bot:
+            running = asyncio.create_task(_connect(bot, token, stop), name="notes-bot connection")
+            stopper = asyncio.create_task(stop.wait(), name="notes-bot stop")
+            try:
+                await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    await _stop(bot)
+                await running  # raises LoginFailure and the like
+            finally:
+                stopper.cancel()
+                engines.append(bot.engine)  # a /reload may have built one that is still being saved
+
+
+async def _connect(bot: NotesBot, token: str, stop: asyncio.Event) -> None:
+    try:
+        if await login_with_retry(bot, token, stop):
+            await bot.connect()
+    except Exception:
+        if not stop.is_set():
+            raise
+        # Stopped while logging in or connecting: the closed session is what ended the attempt.
+
+
+async def _stop(bot: NotesBot) -> None:
+    """No new work; answers in flight finish (bounded); then the gateway and HTTP session close."""
+    bot.stopped_at = time.time()
+    bot.stopping = True
+    left = await stopping.finish_work(FINISH_SECONDS)
+    if left:
+        _log.warning("Stopping with %d command(s) unfinished after %.0f s", left, FINISH_SECONDS)
+    await bot.close()
+    _log.info("Stopped")

@@ -12,15 +12,17 @@ import math
 from collections import Counter, defaultdict
 from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from .columns import KINDS, PassageList
-from .semantic import DenseIndex
 from .model import Note, NoteGroup, Passage
 from .notes import note_aliases
 from .text import PREFIX_MARK, terms
+
+if TYPE_CHECKING:
+    from .semantic import DenseIndex
 
 K1 = 1.2
 B = 0.5  # passages are short and similar in length: mild length normalisation

@@ -28,6 +28,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from .model import Note
+from .store import VECTORS_FILE, _replace, write_npz
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ DIMENSIONS = 128  # kept after projection (fused ranking on the dev questions: 1
 PROJECTION_SAMPLE = 20_000  # rows the projection is learned from
 MIN_PROJECTION_ROWS = 2 * DIMENSIONS  # below this a corpus is too small to learn directions from
 TITLE_ROW = -1  # row_passage of a note's title row
-VECTORS_FILE = "vectors.npz"
 _RECIPE = f"use-m3/sections-{SECTION_CHARS}-{PASSAGE_CHARS}/v1"  # changes when rows would differ
 
 
@@ -269,8 +269,6 @@ def load_vectors(folder: Path, version: str) -> dict[str, NoteVectors]:
 
 def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors]) -> None:
     """Write atomically (a temporary file renamed over the old one)."""
-    from .store import write_npz, _replace  # one way to write npz files atomically
-
     keys = sorted(vectors)
     arrays = {
         "version": np.asarray(version),

@@ -35,6 +35,7 @@ _log = logging.getLogger(__name__)
 
 CACHE_VERSION = 5
 CACHE_FILE = "index.npz"
+VECTORS_FILE = "vectors.npz"  # written by knowledge.semantic, beside the index
 _TEXTS_PER_PIECE = 4096
 
 
@@ -148,6 +149,16 @@ def write_npz(file, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
                 np.lib.format.write_array_header_1_0(out, header)
                 for piece in pieces:
                     out.write(np.ascontiguousarray(piece, dtype=dtype).data)
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the temporary files of saves that never finished (the process was killed while
+    writing); returns them. Call it only while no save to `folder` runs."""
+    removed = []
+    for tmp in [*folder.glob(f"{CACHE_FILE}*.tmp"), *folder.glob(f"{VECTORS_FILE}*.tmp")]:
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
 
 
 def _replace(path: Path, write) -> None:

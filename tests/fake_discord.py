@@ -31,7 +31,7 @@ Server
 ------
 ``FakeDiscord(*, token="test-token", guilds=None, bot_username="NotesBot", application_id=None,
 bot_permissions=DEFAULT_BOT_PERMISSIONS, privileged_intents=ALL_PRIVILEGED, heartbeat_interval=41250,
-interaction_ack_timeout=3.0, echo_bot_messages=True, strict_commands=True)``
+interaction_ack_timeout=3.0, echo_bot_messages=True, strict_commands=True, port=0)``
 
 * ``async with FakeDiscord(...) as fake`` / ``await fake.start()`` + ``await fake.close()``.
 * ``fake.api_base`` (``http://127.0.0.1:PORT/api/v10``), ``fake.gateway_url`` (``ws://127.0.0.1:PORT/gw``).
@@ -118,7 +118,10 @@ Bot output records
   know, answered 404), ``fake.rejected`` (4xx answers), ``fake.assert_clean()`` raises if either is non-empty.
 * ``fake.inject_error(method, path_regex, *, status=403, code=50013, message="Missing Permissions", times=1)``
   (avoid 5xx: discord.py retries those 5 times, sleeping 1+2n s), ``fake.clear_records()``,
-  ``await fake.disconnect_sessions(code=4000)`` (drop the gateway; discord.py resumes).
+  ``await fake.disconnect_sessions(code=4000)`` (drop the gateway; discord.py resumes), ``fake.drop_sessions()``
+  (cut the connections without a close frame: 1006), ``fake.inject_delay(method, path_regex, seconds, times=1)``
+  (a slow REST answer).  ``FakeInteraction.callback_times``: when each callback arrived (loop time, as
+  ``created_at``).
 * ``await fake.wait_for(predicate, timeout=5, what="...")``: generic; every wait raises ``WaitTimeout``
   (an AssertionError with the recent requests) instead of hanging, and fails at once if a bot started
   with ``running()`` died.  ``DEFAULT_TIMEOUT`` is 5 s, no wait is unbounded.
@@ -494,6 +497,8 @@ class FakeInteraction:
     followups: list = field(default_factory=list)  # BotMessage
     edits: list = field(default_factory=list)  # PATCH bodies sent to .../messages/@original
     rejected: list = field(default_factory=list)  # RecordedRequest answered 4xx
+    callback_times: list = field(default_factory=list)  # loop time each callback request arrived
+    delivered_at: Optional[float] = None  # loop time the INTERACTION_CREATE was written to the gateway
 
     @property
     def name(self) -> Optional[str]:
@@ -578,12 +583,14 @@ class CommandUnavailable(Exception):
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str, errors: Optional[dict] = None):
+    def __init__(self, status: int, code: int, message: str, errors: Optional[dict] = None,
+                 extra: Optional[dict] = None):
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors
+        self.extra = extra or {}  # other fields of the body (a 429's retry_after, global)
 
     def body(self) -> dict:
-        body = {"message": self.message, "code": self.code}
+        body = {**self.extra, "message": self.message, "code": self.code}
         if self.errors:
             body["errors"] = self.errors
         return body
@@ -671,8 +678,9 @@ class FakeDiscord:
                  bot_username: str = "NotesBot", application_id: Optional[int] = None,
                  bot_permissions: int = DEFAULT_BOT_PERMISSIONS, privileged_intents: int = ALL_PRIVILEGED,
                  heartbeat_interval: int = 41250, interaction_ack_timeout: Optional[float] = 3.0,
-                 echo_bot_messages: bool = True, strict_commands: bool = True):
+                 echo_bot_messages: bool = True, strict_commands: bool = True, port: int = 0):
         self.token = token
+        self._port = port  # 0: an ephemeral one
         self.privileged_intents = privileged_intents
         self.heartbeat_interval = heartbeat_interval
         self.interaction_ack_timeout = interaction_ack_timeout
@@ -710,6 +718,7 @@ class FakeDiscord:
         self.typing: list[int] = []
         self._consumed: set[int] = set()
         self._injected: list[dict] = []
+        self._delays: list[dict] = []
 
         # server
         self._sessions: list[_Session] = []
@@ -735,7 +744,9 @@ class FakeDiscord:
         app.router.add_route("*", "/{tail:.*}", self._rest_handler)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # A deep accept queue, as Discord's servers have: a burst of requests must not wait for
+        # the client's SYN retransmission (1 s) because the default queue (128) overflowed.
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port, backlog=4096)
         await site.start()
         self.port = self._runner.addresses[0][1]
 
@@ -904,6 +915,11 @@ class FakeDiscord:
         """Answer the next ``times`` matching REST calls with an error (``path_regex`` is searched in the path)."""
         self._injected.append({"method": method.upper(), "regex": re.compile(path_regex), "status": status,
                                "body": json_body or {"message": message, "code": code}, "times": times})
+
+    def inject_delay(self, method: str, path_regex: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` matching REST calls ``seconds`` late (a slow Discord)."""
+        self._delays.append({"method": method.upper(), "regex": re.compile(path_regex), "seconds": seconds,
+                             "times": times})
 
     def clear_records(self) -> None:
         """Forget recorded requests/messages/interactions (the world and registered commands stay)."""
@@ -1218,6 +1234,13 @@ class FakeDiscord:
         for session in list(self._sessions):
             await session.ws.close(code=code)
 
+    def drop_sessions(self) -> None:
+        """Cut every gateway connection without a close frame (the client sees 1006, as on a network drop)."""
+        for session in list(self._sessions):
+            transport = session.ws._req.transport if session.ws._req is not None else None  # aiohttp keeps it there
+            if transport is not None:
+                transport.abort()
+
     # ---------------------------------------------------------------- REST plumbing
 
     @staticmethod
@@ -1271,11 +1294,17 @@ class FakeDiscord:
         return self._json_response(data, status, headers)
 
     async def _dispatch_rest(self, request: web.Request, rec: RecordedRequest, rel: str, inside_api: bool) -> Any:
+        for delay in self._delays:
+            if delay["times"] > 0 and delay["method"] == rec.method and delay["regex"].search(rec.path):
+                delay["times"] -= 1
+                await asyncio.sleep(delay["seconds"])
+                break
         for inj in self._injected:
             if inj["times"] > 0 and inj["method"] == rec.method and inj["regex"].search(rec.path):
                 inj["times"] -= 1
                 raise _ApiError(inj["status"], inj["body"].get("code", 0), inj["body"].get("message", ""),
-                                inj["body"].get("errors"))
+                                inj["body"].get("errors"),
+                                {k: v for k, v in inj["body"].items() if k not in ("code", "message", "errors")})
         if inside_api:
             for method, regex, name, auth in _ROUTES:
                 if method != rec.method:
@@ -1877,6 +1906,7 @@ class FakeDiscord:
 
     async def _handle_callback(self, inter: FakeInteraction, rec: RecordedRequest) -> dict:
         loop = asyncio.get_running_loop()
+        inter.callback_times.append(loop.time())
         if self.interaction_ack_timeout is not None and loop.time() - inter.created_at > self.interaction_ack_timeout:
             raise _unknown("interaction", 10062)
         if inter.callbacks:
@@ -2174,6 +2204,7 @@ class FakeDiscord:
         self.interactions[inter.id] = inter
         if not await self.dispatch_event("INTERACTION_CREATE", payload):
             raise RuntimeError("no bot is connected to the fake gateway (start it and await fake.wait_ready())")
+        inter.delivered_at = asyncio.get_running_loop().time()
         return inter
 
     def _command_payload(self, name: str, ctype: int, options: Optional[dict], *, user: UserSpec,

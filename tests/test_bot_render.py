@@ -150,9 +150,9 @@ def test_reload_report_with_many_changes_fits():
 
 
 def test_embeds_never_carry_mentions_that_could_ping():
-    # Rendering does not strip mentions (AllowedMentions.none() stops pings bot-wide);
-    # this pins that the text is kept as the user wrote it.
+    # Nothing is stripped (AllowedMentions.none() stops pings bot-wide): the echoed question
+    # reads as the user wrote it, escaped so that it cannot even look like a mention.
     a = answer("ok", question="@everyone does DeepSeek use vLLM?")
     [reply] = render_answer(a, CATALOG)
-    assert reply.embeds[0].title.startswith("@everyone")
+    assert reply.embeds[0].title == "\\@everyone does DeepSeek use vLLM?"
     assert isinstance(reply.embeds[0], discord.Embed)

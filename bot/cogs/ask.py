@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ..answer_queue import defer_deadline
 from ..app import send_replies
 from ..feedback import Origin, after_answer, with_buttons
 from ..i18n import command_text, ui_language
@@ -88,15 +90,31 @@ class AskCog(commands.Cog):
         await send_replies(interaction, with_buttons(replies, view), ephemeral=not answer.answered)
 
     async def _answer(self, interaction: discord.Interaction["NotesBot"], question: str) -> "Answer":
+        queue = self.bot.answers
+        deadline = defer_deadline(interaction.created_at, self.bot.defer_after)
         task = asyncio.ensure_future(self.bot.answer(question, interaction.locale))
-        if self.bot.defer_after > 0:
-            await asyncio.wait({task}, timeout=self.bot.defer_after)
-        if not task.done():
-            # Public "thinking…": the answer usually is public. The price is that an
-            # "I don't know" after a defer is public too (Discord keeps the defer's
-            # visibility for the first followup); answers take milliseconds, so this is rare.
-            await interaction.response.defer(thinking=True)
-        return await task
+        try:
+            # Wait for the answer only if it can come before the deadline; a backlog defers at once.
+            if self.bot.defer_after > 0 and queue.expected_ready() < deadline:
+                await asyncio.wait({task}, timeout=max(0.0, deadline - time.time()))
+            if not task.done():
+                # Public "thinking…": the answer usually is public. The price is that an
+                # "I don't know" after a defer is public too (Discord keeps the defer's
+                # visibility for the first followup); only under load or on a slow answer.
+                async with queue.deferring():
+                    await interaction.response.defer(thinking=True)
+            return await task
+        finally:
+            if not task.done():  # the deferral failed: the answer is nobody's now
+                task.cancel()
+            # Retrieved either way: an answer that failed after its interaction was lost
+            # must not end as "Task exception was never retrieved".
+            task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: "asyncio.Future[Answer]") -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def setup(bot: "NotesBot") -> None:

@@ -58,6 +58,8 @@ class ChannelsCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        if not self.bot.accepts(message.created_at):  # asked after a stop began
+            return
         question = self.question_in(message)
         if question is None:
             return
