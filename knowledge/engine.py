@@ -26,8 +26,8 @@ from .model import Answer, LoadProblem, Note, NoteGroup
 from .notes import load_notes
 from .parallel import ParallelReader, default_workers
 from .search import search
-from .semantic import DenseIndex, Encoder, NoteVectors, embed_notes, encoder_version, load_encoder, load_vectors, \
-    save_vectors
+from .semantic import DenseIndex, Encoder, NoteVectors, Projection, SavedVectors, embed_notes, encoder_version, \
+    load_encoder, load_vectors, save_vectors
 from .store import Cache, load_cache, save_cache
 from .store import empty as empty_cache
 from .suggest import Choices, suggest
@@ -94,22 +94,22 @@ class Engine:
         index = assemble_index(groups, notes, parts, cache.vocabulary, saved, text)
         encoder = load_encoder() if options.semantic else None
         known = dict(vectors or {})
-        new_vectors = False
+        kept = SavedVectors({})
         if encoder is not None:
             if options.cache_dir:
-                known.update(load_vectors(options.cache_dir, encoder_version(encoder)))
+                kept = load_vectors(options.cache_dir, encoder_version(encoder))
+                known.update(kept.vectors)
             vectors = embed_notes(encoder, index.notes, known)
-            new_vectors = not vectors.keys() <= known.keys()
-            index = dataclasses.replace(index, dense=DenseIndex.of(index.notes, vectors))
+            index = dataclasses.replace(index, dense=DenseIndex.of(index.notes, vectors, projection=kept.projection))
         choices = Choices.from_groups(groups)
         warm_up.join()
         saving = None
-        if options.cache_dir and encoder is not None and (new_vectors or not vectors.keys() == known.keys()):
+        vectors_saving = None
+        if options.cache_dir and encoder is not None and index.dense is not None and (
+                vectors.keys() != kept.vectors.keys() or index.dense.projection is not kept.projection):
             vectors_saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
-                options.cache_dir, encoder_version(encoder), vectors))
+                options.cache_dir, encoder_version(encoder), vectors, index.dense.projection))
             vectors_saving.start()
-        else:
-            vectors_saving = None
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
             # started last because it holds the GIL much of the time (not a daemon, so that a
@@ -235,9 +235,9 @@ def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], par
         _log.warning("Could not save the index cache in %s: %s", folder, error)
 
 
-def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors]) -> None:
+def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection) -> None:
     try:
-        save_vectors(folder, version, vectors)
+        save_vectors(folder, version, vectors, projection)
     except (OSError, ValueError) as error:
         _log.warning("Could not save the sentence vectors in %s: %s", folder, error)
 

@@ -178,6 +178,13 @@ class Projection:
 
     mean: np.ndarray  # (encoder dimensions,) float32
     basis: np.ndarray  # (encoder dimensions, DIMENSIONS) float32
+    rows: int = 0  # how many rows it was learned from
+
+    def suits(self, rows: int) -> bool:
+        """Still right for a blog of `rows` rows: learned from one of about that size (a blog that
+        doubled or halved is learned again; learning takes about a second at 10,000 notes)."""
+        small = rows < MIN_PROJECTION_ROWS
+        return small == (self.rows < MIN_PROJECTION_ROWS) and (small or 0.5 <= rows / max(1, self.rows) <= 2.0)
 
     @classmethod
     def fit(cls, vectors: np.ndarray, dimensions: int = DIMENSIONS) -> "Projection":
@@ -186,10 +193,10 @@ class Projection:
             sample = vectors[np.linspace(0, len(vectors) - 1, PROJECTION_SAMPLE).astype(np.int64)]
         sample = np.asarray(sample, dtype=np.float32)
         if len(sample) < MIN_PROJECTION_ROWS:  # too few rows to tell directions apart: keep the encoder's own
-            return cls(np.zeros(sample.shape[1], np.float32), np.eye(sample.shape[1], dtype=np.float32))
+            return cls(np.zeros(sample.shape[1], np.float32), np.eye(sample.shape[1], dtype=np.float32), len(vectors))
         mean = sample.mean(axis=0)
         _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
-        return cls(mean.astype(np.float32), np.ascontiguousarray(vt[:dimensions].T, dtype=np.float32))
+        return cls(mean.astype(np.float32), np.ascontiguousarray(vt[:dimensions].T, dtype=np.float32), len(vectors))
 
     def apply(self, vectors: np.ndarray) -> np.ndarray:
         projected = (np.asarray(vectors, dtype=np.float32) - self.mean) @ self.basis
@@ -211,7 +218,8 @@ class DenseIndex:
            projection: Projection | None = None) -> "DenseIndex":
         parts = [vectors[note_key(note)] for note in notes]
         raw = np.concatenate([p.vectors for p in parts]) if parts else np.zeros((0, 512), dtype=np.float16)
-        projection = projection or Projection.fit(raw)
+        if projection is None or (first_note == 0 and not projection.suits(len(raw))):
+            projection = Projection.fit(raw)
         owners = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
                            [len(p.passages) for p in parts]) if parts else np.zeros(0, dtype=np.int32)
         passages = np.concatenate([p.passages for p in parts]) if parts else np.zeros(0, dtype=np.int32)
@@ -247,30 +255,43 @@ class DenseIndex:
 
 # ---------------------------------------------------------------- the vectors cache
 
-def load_vectors(folder: Path, version: str) -> dict[str, NoteVectors]:
-    """content hash → vectors from `folder`, or nothing (missing, another encoder or recipe, damaged)."""
+@dataclass(frozen=True)
+class SavedVectors:
+    vectors: dict[str, NoteVectors]  # by content hash
+    projection: Projection | None = None  # the one the index used when they were saved
+
+
+def load_vectors(folder: Path, version: str) -> SavedVectors:
+    """The vectors kept in `folder`, or none (missing, another encoder or recipe, damaged)."""
     try:
         with np.load(folder / VECTORS_FILE, allow_pickle=False) as npz:
             if str(npz["version"]) != version:
-                return {}
+                return SavedVectors({})
             hashes, counts = npz["hashes"], npz["counts"]
             vectors, passages = npz["vectors"], npz["passages"]
+            projection = Projection(npz["mean"], npz["basis"], int(npz["projection_rows"])) \
+                if "basis" in npz.files else None
         if counts.sum() != len(vectors) or len(vectors) != len(passages) or len(hashes) != len(counts):
             raise ValueError("rows and counts disagree")
+        if projection is not None and projection.basis.shape[0] != vectors.shape[1]:
+            raise ValueError("the projection does not fit the vectors")
         ends = np.cumsum(counts)
-        return {str(h): NoteVectors(vectors[e - c:e], passages[e - c:e])
-                for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}
+        return SavedVectors({str(h): NoteVectors(vectors[e - c:e], passages[e - c:e])
+                             for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}, projection)
     except FileNotFoundError:
-        return {}
+        return SavedVectors({})
     except (OSError, ValueError, KeyError, TypeError) as error:
         _log.warning("Ignoring the vectors cache in %s: %s", folder, error)
-        return {}
+        return SavedVectors({})
 
 
-def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors]) -> None:
+def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors],
+                 projection: Projection | None = None) -> None:
     """Write atomically (a temporary file renamed over the old one)."""
     keys = sorted(vectors)
-    arrays = {
+    extra = {"mean": projection.mean, "basis": projection.basis, "projection_rows": np.asarray(projection.rows)} \
+        if projection is not None else {}
+    arrays = {**extra,
         "version": np.asarray(version),
         "hashes": np.asarray(keys, dtype=str) if keys else np.zeros(0, dtype="<U1"),
         "counts": np.asarray([len(vectors[k].passages) for k in keys], dtype=np.int64),

@@ -9,6 +9,7 @@ import pytest
 
 from knowledge import semantic
 from knowledge.engine import Engine, EngineOptions
+from knowledge.store import VECTORS_FILE
 from knowledge.semantic import NoteVectors, embed_notes, load_vectors, note_rows, save_vectors
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
@@ -84,11 +85,12 @@ def test_a_start_from_the_cache_embeds_nothing_again(tmp_path: Path, counting: C
     first = Engine.build([notes], EngineOptions(cache_dir=cache))
     first.wait_until_saved()
     embedded = counting.texts
-    assert embedded > 0 and (cache / semantic.VECTORS_FILE).exists()
+    assert embedded > 0 and (cache / VECTORS_FILE).exists()
     second = Engine.build([notes], EngineOptions(cache_dir=cache))
     second.wait_until_saved()
     assert counting.texts == embedded  # every note's vectors came from the cache
     assert np.array_equal(first.index.dense.rows, second.index.dense.rows)
+    assert second.index.dense.projection.rows == first.index.dense.projection.rows  # kept, not learned again
     assert second.ask("¿DeepSeek usa vLLM?").answered
 
 
@@ -110,13 +112,15 @@ def test_a_changed_note_is_embedded_alone_on_refresh(tmp_path: Path, counting: C
 
 def test_the_vectors_cache_round_trips_and_rejects_another_version(tmp_path: Path) -> None:
     vectors = {"abc": NoteVectors(np.arange(1024, dtype=np.float16).reshape(2, 512), np.array([-1, 3], np.int32))}
-    save_vectors(tmp_path, "v1", vectors)
+    projection = semantic.Projection(np.ones(512, np.float32), np.eye(512, 128, dtype=np.float32), 1000)
+    save_vectors(tmp_path, "v1", vectors, projection)
     loaded = load_vectors(tmp_path, "v1")
-    assert list(loaded) == ["abc"] and np.array_equal(loaded["abc"].vectors, vectors["abc"].vectors)
-    assert list(loaded["abc"].passages) == [-1, 3]
-    assert load_vectors(tmp_path, "v2") == {}
-    (tmp_path / semantic.VECTORS_FILE).write_bytes(b"not a zip")
-    assert load_vectors(tmp_path, "v1") == {}
+    assert list(loaded.vectors) == ["abc"] and np.array_equal(loaded.vectors["abc"].vectors, vectors["abc"].vectors)
+    assert list(loaded.vectors["abc"].passages) == [-1, 3]
+    assert np.array_equal(loaded.projection.basis, projection.basis) and loaded.projection.rows == 1000
+    assert load_vectors(tmp_path, "v2").vectors == {}
+    (tmp_path / VECTORS_FILE).write_bytes(b"not a zip")
+    assert load_vectors(tmp_path, "v1").vectors == {}
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -132,3 +136,9 @@ def test_known_vectors_are_reused_by_content(tmp_path: Path) -> None:
             raise AssertionError("nothing should be embedded")
 
     assert embed_notes(Refusing(), [note], known) == known
+
+
+def test_a_projection_is_learned_again_when_the_blog_doubles_or_halves() -> None:
+    kept = semantic.Projection(np.zeros(512, np.float32), np.eye(512, 128, dtype=np.float32), 10_000)
+    assert kept.suits(10_000) and kept.suits(19_000) and kept.suits(6_000)
+    assert not kept.suits(25_000) and not kept.suits(4_000) and not kept.suits(100)
