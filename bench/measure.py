@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from .peers import PEERS, Contender, DenseOnly, Ours, Peer, load_passages
+from .peers import ENGINES, PEERS, Contender, DenseOnly, Ours, Peer, load_passages
 from .scoring import DEV_QUESTIONS, Item, load_questions, rates
 
 # Built means ready to answer: the first question pays lazy set-up (our detector and catalogs,
@@ -105,7 +105,7 @@ def measure(engine: str, folders: list[Path], dev: list[Item], generated: list[I
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--engine", required=True, choices=("ours", *PEERS))
+    parser.add_argument("--engine", required=True, choices=ENGINES)
     parser.add_argument("--folder", type=Path, action="append", required=True)
     parser.add_argument("--dev", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--generated", type=Path, default=None, help="generated questions (bench.generate)")

@@ -36,6 +36,7 @@ SECTION_CHARS = 250  # of a section's text: its start says what it is about; tok
 PASSAGE_CHARS = 120  # of each passage added to a section's text
 DIMENSIONS = 128  # kept after projection (fused ranking on the dev questions: 128 ≈ 512, 64 loses)
 PROJECTION_SAMPLE = 20_000  # rows the projection is learned from
+_BLOCK_ROWS = 8192  # rows projected at a time
 MIN_PROJECTION_ROWS = 2 * DIMENSIONS  # below this a corpus is too small to learn directions from
 TITLE_ROW = -1  # row_passage of a note's title row
 _RECIPE = f"use-m3/sections-{SECTION_CHARS}-{PASSAGE_CHARS}/v1"  # changes when rows would differ
@@ -199,9 +200,13 @@ class Projection:
         return cls(mean.astype(np.float32), np.ascontiguousarray(vt[:dimensions].T, dtype=np.float32), len(vectors))
 
     def apply(self, vectors: np.ndarray) -> np.ndarray:
-        projected = (np.asarray(vectors, dtype=np.float32) - self.mean) @ self.basis
-        norms = np.linalg.norm(projected, axis=1, keepdims=True)
-        return projected / np.maximum(norms, 1e-6)
+        """(x - mean) @ basis, unit length; in blocks, so that no float32 copy of all the raw rows is made."""
+        out = np.empty((len(vectors), self.basis.shape[1]), dtype=np.float32)
+        for start in range(0, len(vectors), _BLOCK_ROWS):
+            out[start:start + _BLOCK_ROWS] = np.asarray(vectors[start:start + _BLOCK_ROWS], dtype=np.float32) @ self.basis
+        out -= self.mean @ self.basis
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+        return out
 
 
 @dataclass(frozen=True)
