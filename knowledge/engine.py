@@ -106,9 +106,11 @@ class Engine:
         saving = None
         vectors_saving = None
         if options.cache_dir and encoder is not None and index.dense is not None and (
-                vectors.keys() != kept.vectors.keys() or index.dense.projection is not kept.projection):
+                vectors.keys() != kept.vectors.keys() or index.dense.projection is not kept.projection
+                or any(v.projected is None for v in vectors.values())):
             vectors_saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
-                options.cache_dir, encoder_version(encoder), vectors, index.dense.projection))
+                options.cache_dir, encoder_version(encoder), vectors, index.dense.projection,
+                index.dense.projected_by_note(index.notes)))
             vectors_saving.start()
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
@@ -235,9 +237,10 @@ def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], par
         _log.warning("Could not save the index cache in %s: %s", folder, error)
 
 
-def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection) -> None:
+def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection,
+                  projected: dict[str, np.ndarray]) -> None:
     try:
-        save_vectors(folder, version, vectors, projection)
+        save_vectors(folder, version, vectors, projection, projected)
     except (OSError, ValueError) as error:
         _log.warning("Could not save the sentence vectors in %s: %s", folder, error)
 

@@ -134,6 +134,9 @@ class NoteVectors:
 
     vectors: np.ndarray  # (rows, encoder dimensions) float16
     passages: np.ndarray  # (rows,) int32
+    # The same rows projected (float16), when read from a cache saved with the projection in use:
+    # a start from the cache then projects nothing.
+    projected: np.ndarray | None = field(default=None, compare=False)
 
 
 def embed_notes(encoder: Encoder, notes: Sequence[Note], known: dict[str, NoteVectors] | None = None,
@@ -222,14 +225,30 @@ class DenseIndex:
     def of(cls, notes: Sequence[Note], vectors: dict[str, NoteVectors], first_note: int = 0,
            projection: Projection | None = None) -> "DenseIndex":
         parts = [vectors[note_key(note)] for note in notes]
-        raw = np.concatenate([p.vectors for p in parts]) if parts else np.zeros((0, 512), dtype=np.float16)
-        if projection is None or (first_note == 0 and not projection.suits(len(raw))):
-            projection = Projection.fit(raw)
-        owners = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32),
-                           [len(p.passages) for p in parts]) if parts else np.zeros(0, dtype=np.int32)
+        counts = [len(p.passages) for p in parts]
+        kept = projection is not None and (first_note > 0 or projection.suits(sum(counts)))
+        if kept and parts and all(p.projected is not None for p in parts):
+            rows = np.concatenate([p.projected for p in parts]).astype(np.float32)  # type: ignore[misc]
+        else:
+            raw = np.concatenate([p.vectors for p in parts]) if parts else np.zeros((0, 512), dtype=np.float16)
+            if not kept:
+                projection = Projection.fit(raw)
+            assert projection is not None
+            rows = projection.apply(raw) if len(raw) else np.zeros((0, projection.basis.shape[1]), np.float32)
+        assert projection is not None
+        owners = np.repeat(np.arange(first_note, first_note + len(parts), dtype=np.int32), counts) if parts \
+            else np.zeros(0, dtype=np.int32)
         passages = np.concatenate([p.passages for p in parts]) if parts else np.zeros(0, dtype=np.int32)
-        return cls(projection.apply(raw) if len(raw) else np.zeros((0, projection.basis.shape[1]), np.float32),
-                   owners, passages.astype(np.int32), projection)
+        return cls(rows, owners, passages.astype(np.int32), projection)
+
+    def projected_by_note(self, notes: Sequence[Note]) -> dict[str, np.ndarray]:
+        """content hash → this index's rows of each note (float16), for the vectors cache."""
+        out: dict[str, np.ndarray] = {}
+        starts, ends = np.searchsorted(self.row_note, np.arange(len(notes)), "left"), \
+            np.searchsorted(self.row_note, np.arange(len(notes)), "right")
+        for note, a, b in zip(notes, starts.tolist(), ends.tolist()):
+            out.setdefault(note_key(note), self.rows[a:b].astype(np.float16))
+        return out
 
     def extended(self, notes: Sequence[Note], vectors: dict[str, NoteVectors], first_note: int) -> "DenseIndex":
         """These rows plus the rows of notes added by an incremental reload (same projection)."""
@@ -276,12 +295,16 @@ def load_vectors(folder: Path, version: str) -> SavedVectors:
             vectors, passages = npz["vectors"], npz["passages"]
             projection = Projection(npz["mean"], npz["basis"], int(npz["projection_rows"])) \
                 if "basis" in npz.files else None
+            projected = npz["projected"] if projection is not None and "projected" in npz.files else None
         if counts.sum() != len(vectors) or len(vectors) != len(passages) or len(hashes) != len(counts):
             raise ValueError("rows and counts disagree")
         if projection is not None and projection.basis.shape[0] != vectors.shape[1]:
             raise ValueError("the projection does not fit the vectors")
+        if projected is not None and projected.shape != (len(vectors), projection.basis.shape[1]):  # type: ignore[union-attr]
+            raise ValueError("the projected rows do not fit the vectors")
         ends = np.cumsum(counts)
-        return SavedVectors({str(h): NoteVectors(vectors[e - c:e], passages[e - c:e])
+        return SavedVectors({str(h): NoteVectors(vectors[e - c:e], passages[e - c:e],
+                                                 projected[e - c:e] if projected is not None else None)
                              for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}, projection)
     except FileNotFoundError:
         return SavedVectors({})
@@ -291,11 +314,15 @@ def load_vectors(folder: Path, version: str) -> SavedVectors:
 
 
 def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors],
-                 projection: Projection | None = None) -> None:
-    """Write atomically (a temporary file renamed over the old one)."""
+                 projection: Projection | None = None, projected: dict[str, np.ndarray] | None = None) -> None:
+    """Write atomically (a temporary file renamed over the old one). `projected`: every note's rows
+    under `projection` (DenseIndex.projected_by_note), kept so that a start projects nothing."""
     keys = sorted(vectors)
-    extra = {"mean": projection.mean, "basis": projection.basis, "projection_rows": np.asarray(projection.rows)} \
-        if projection is not None else {}
+    extra: dict[str, np.ndarray] = {}
+    if projection is not None:
+        extra = {"mean": projection.mean, "basis": projection.basis, "projection_rows": np.asarray(projection.rows)}
+        if projected is not None and keys and all(k in projected for k in keys):
+            extra["projected"] = np.concatenate([projected[k] for k in keys]).astype(np.float16)
     arrays = {**extra,
         "version": np.asarray(version),
         "hashes": np.asarray(keys, dtype=str) if keys else np.zeros(0, dtype="<U1"),
