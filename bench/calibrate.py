@@ -75,7 +75,7 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
     blog_keys = {note_key(str(path)) for path in REAL_CORPUS.rglob("*.md")}
     for item in items:
         question, expect = item["q"], item.get("expect")
-        language = detect_language(question)
+        language = detect_language(question, names=engine.names)
         vector = engine.encoder.encode([question])[0] if engine.encoder is not None else None
         variants = [("asked", index, expect)]
         if expect is not None and expect in by_key:

@@ -26,6 +26,7 @@ from .cooldown import UserCooldown
 from .i18n import bot_catalog, ui_language
 from .journal import Journal
 from .questions import QuestionDetector
+from .markup import without_discord_markup
 from .render import Reply, render_notice
 from .sync import SyncResult, sync_commands
 from .translator import CatalogTranslator
@@ -145,7 +146,7 @@ class NotesBot(commands.Bot):
         """Ask the current engine off the event loop, behind acknowledgements (see bot.answer_queue)."""
         engine = self._engine  # one index for the whole question, even if a reload swaps meanwhile
         hint = locale.value if isinstance(locale, discord.Locale) else locale
-        return await self.answers.ask(engine, question, hint)
+        return await self.answers.ask(engine, without_discord_markup(question), hint)
 
     # -- lifecycle
 

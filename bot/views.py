@@ -25,6 +25,7 @@ import discord
 from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
+from .markup import without_discord_markup
 from .i18n import ui_language
 from .journal import JournalError, JournalRow
 from .render import render_answer, render_notice
@@ -109,7 +110,8 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:show:(
             await _notice(interaction, "feedback.gone")
             return
         engine = bot.engine
-        answer = await asyncio.to_thread(engine.ask_in, row.question, row.source_path, self.lang)
+        answer = await asyncio.to_thread(engine.ask_in, without_discord_markup(row.question), row.source_path,
+                                         self.lang)
         if answer is None:  # that translation was removed since
             await _notice(interaction, "feedback.gone")
             return

@@ -21,6 +21,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz, process
+
 from .languages import canonical_language
 
 if TYPE_CHECKING:
@@ -151,32 +153,10 @@ _MARKS: tuple[tuple[str, str, float], ...] = (
 # question made of names ("¿vLLM soporta gRPC?").
 _SPANISH_PUNCTUATION = "¿¡"
 _SPANISH_PUNCTUATION_WEIGHT = 3.0
-
-# Names that appear untranslated in every language; they must not vote for English.
-_TECH_NAMES = frozenset(
-    """deepseek vllm kafka git ps docker kubernetes kubectl nginx apache python java javascript
-    typescript linux windows mac macos ios android redmi buds xiaomi iphone ipad chatgpt gpt
-    openai claude mistral llama ollama pytorch tensorflow keras spring maven gradle npm node
-    nodejs react angular vue mysql postgres postgresql redis mongodb sqlite safari chrome firefox
-    curl wget ssh bash zsh vim emacs vscode github gitlab copilot aws azure gcp api gpu gpus cpu
-    cuda nvidia amd intel apple google microsoft excel outlook zoom slack discord telegram
-    whatsapp wifi bluetooth usb hdmi json yaml xml html css http https tcp udp ip dns ssl tls
-    jvm jdk jre junit mockito lombok jdbc eclipse intellij huggingface transformers bert lstm
-    nanogpt nanochat karpathy ubuntu debian fedora rhel centos dnf apt yum pip conda poetry
-    pandas numpy matplotlib networkx sql db websphere rebase commit push pull merge branch
-    clone stash checkout cherry-pick grep awk sed cron systemd systemctl getmac ipconfig
-    ifconfig netstat ping traceroute nslookup powershell cmd terminal iterm tmux logitech
-    airpods pixel samsung huawei oneplus rust golang go kotlin swift c++ c# php ruby rails
-    django flask fastapi cli sdk ide llm llms rag moe mla token tokens tokenizer embedding
-    embeddings transformer attention prompt fine-tuning lora qlora quantization inference
-    benchmark hugging face zookeeper broker brokers consumer producer topic topics offset
-    gemini anthropic qwen kimi grok meta sglang tensorrt triton onnx vram ram ssd
-    macbook thinkpad visualvm jacoco checkstyle insomnia kong postman log4j alice bob
-    proxy localhost dockerfile yml url urls ok""".split()
-)
+_MISSPELT_MIN = 5  # letters: shorter words are too often one letter off some name
+_MISSPELT_RATIO = 85.0
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)
-_MENTION = re.compile(r"<(?:@[!&]?|#|a?:\w+:)\d+>|@(?:everyone|here)\b|<t:\d+(?::\w)?>")
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A Latin-script word, with inner apostrophes or hyphens ("est-ce", "l'option"); other
@@ -186,12 +166,14 @@ _WORD = re.compile(rf"[{_LATIN}]+(?:['’\-][{_LATIN}]+)*")
 _ELISION = re.compile(r"^(qu|[ldjcnsm]|un|dell|all|nell|sull)['’](?=\w)", re.IGNORECASE)
 
 
-def detect_language(text: str, hint: str | None = None) -> str:
-    """The language code of `text`: one of LANGUAGES."""
-    return detect_language_scored(text, hint)[0]
+def detect_language(text: str, hint: str | None = None, names: frozenset[str] = frozenset()) -> str:
+    """The language code of `text`: one of LANGUAGES. `names`: folded words that are the same in
+    every language (knowledge.names learns them from the notes); they do not vote."""
+    return detect_language_scored(text, hint, names)[0]
 
 
-def detect_language_scored(text: str, hint: str | None = None) -> tuple[str, float]:
+def detect_language_scored(text: str, hint: str | None = None, names: frozenset[str] = frozenset()
+                           ) -> tuple[str, float]:
     """(code, confidence 0..1). Confidence 0.0 means nothing in the text decided: the hint
     (or "en") was returned."""
     fallback = _hint_language(hint)
@@ -199,7 +181,7 @@ def detect_language_scored(text: str, hint: str | None = None) -> tuple[str, flo
     if not clean:
         return fallback or DEFAULT, 0.0
     counts = _script_counts(clean)
-    latin_words = _content_words(clean)
+    latin_words = _content_words(clean, names)
     decided = _by_script(counts, clean, latin_words, fallback)
     if decided is not None:
         return decided
@@ -215,14 +197,14 @@ def _hint_language(hint: str | None) -> str | None:
 
 
 def _strip_noise(text: object) -> str:
-    """Text without code, URLs, mentions, emoji, symbols and control characters."""
+    """Text without code, URLs, emoji, symbols and control characters (a chat's own markup, such
+    as Discord's mentions, is the caller's to remove)."""
     if not isinstance(text, str):
         return ""
     text = text[: _MAX_CHARS * 4]
     text = _CODE_BLOCK.sub(" ", text)
     text = _INLINE_CODE.sub(" ", text)
     text = _URL.sub(" ", text)
-    text = _MENTION.sub(" ", text)
     # Emoji and pictographs (So, Sk) and control/format/private/unassigned characters (C*)
     # carry no language; lone surrogates would also break py3langid's UTF-8 encoding. Math
     # and currency symbols stay: they mark tokens such as "c++" or "a=b" as code.
@@ -348,7 +330,7 @@ def _han_language(text: str, fallback: str | None) -> tuple[str, float]:
 # ---------------------------------------------------------------- Latin text
 
 
-def _is_tech_token(token: str) -> bool:
+def _is_tech_token(token: str, names: frozenset[str] = frozenset()) -> bool:
     """Identifiers, commands, versions and product names: language-neutral."""
     core = token.strip(".,;:!?¿¡()[]{}\"'«»“”‘’*_~<>")
     if not core:
@@ -362,16 +344,16 @@ def _is_tech_token(token: str) -> bool:
         return True  # DeepSeek, vLLM, GitHub, iPhone
     if len(letters) >= 2 and core.isupper() and core.isascii():
         return True  # API, GPU, JVM
-    return core.lower() in _TECH_NAMES
+    return core.lower() in names
 
 
-def _content_words(text: str) -> list[str]:
-    """Lower-cased Latin words outside tech tokens; elisions split off (l'option -> l', option)."""
+def _content_words(text: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """Lower-cased Latin words outside tech tokens and names; elisions split off (l'option -> l', option)."""
     if text.isupper():
         text = text.lower()  # shouting would make every word look like an acronym
     words: list[str] = []
     for token in text.split():
-        if _is_tech_token(token):
+        if _is_tech_token(token, names):
             continue
         for word in _WORD.findall(token):
             word = word.lower().replace("’", "'")
@@ -379,9 +361,27 @@ def _content_words(text: str) -> list[str]:
             if match:
                 words.append(match.group(0))
                 word = word[match.end():]
-            if word and word not in _TECH_NAMES:
+            if word and word not in names and not _misspelt_name(word, names):
                 words.append(word)
     return words
+
+
+def _misspelt_name(word: str, names: frozenset[str]) -> bool:
+    """"deepsek" for "deepseek": a long word that is not a function word of any language and is one
+    or two letters off a name counts as that name ("deepsek usa vllm" is Spanish, not English)."""
+    if len(word) < _MISSPELT_MIN or not names or any(word in words for words in _FUNCTION_WORDS.values()):
+        return False
+    near = _names_by_letter(names).get(word[0], ())
+    near = [name for name in near if abs(len(name) - len(word)) <= 2]
+    return bool(near) and process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=_MISSPELT_RATIO) is not None
+
+
+@functools.lru_cache(maxsize=4)
+def _names_by_letter(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    buckets: dict[str, list[str]] = {}
+    for name in names:
+        buckets.setdefault(name[:1], []).append(name)
+    return {letter: tuple(found) for letter, found in buckets.items()}
 
 
 @functools.lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from .detect import detect_language
 from .grouping import group_translations
 from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
 from .model import Answer, LoadProblem, Note, NoteGroup
+from .names import untranslated_names
 from .notes import load_notes
 from .parallel import ParallelReader, default_workers
 from .search import search
@@ -66,6 +67,12 @@ class Engine:
     saving: threading.Thread | None = field(default=None, repr=False, compare=False)  # the cache being written
     encoder: Encoder | None = field(default=None, repr=False, compare=False)  # None: word search only
     vectors: dict[str, NoteVectors] = field(default_factory=dict, repr=False, compare=False)  # by content hash
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """Words the notes' translations keep as they are: names, for language detection (learned once
+        per engine, on the first question)."""
+        return untranslated_names(self.groups)
 
     @classmethod
     def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None,
@@ -123,6 +130,10 @@ class Engine:
             saving.start()
         else:
             saving = vectors_saving
+        if encoder is not None and hasattr(encoder, "load"):
+            # The encoder's model (about a second to load) is loaded before the first question needs it,
+            # not inside it; nobody waits for this thread (a daemon).
+            threading.Thread(target=encoder.load, name="encoder", daemon=True).start()
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
                    encoder, vectors or {})
 
@@ -165,7 +176,7 @@ class Engine:
         """Answer one question. `locale` (e.g. "es-ES") decides the language only when the
         question is too short or ambiguous to tell. Never raises on any text."""
         question = clean_question(question, self.options.max_question_chars)
-        language = detect_language(question, hint=locale)
+        language = detect_language(question, hint=locale, names=self.names)
         vector = self.encoder.encode([question])[0] if self.index.dense is not None and self.encoder and question \
             else None
         result = search(self.index, question, language, vector=vector)
@@ -252,12 +263,12 @@ def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> b
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
 
 
 def clean_question(text: object, limit: int) -> str:
-    """Whatever arrives (None, control characters, mentions, huge pastes) becomes plain, bounded text."""
+    """Whatever arrives (None, control characters, huge pastes) becomes plain, bounded text. A chat's
+    own markup (Discord's mentions) is the chat's to remove: see bot.markup."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    text = _MENTION.sub(" ", _CONTROL.sub(" ", text))
+    text = _CONTROL.sub(" ", text)
     return " ".join(text.split())[:limit]

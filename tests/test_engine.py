@@ -114,10 +114,11 @@ def test_any_text_gets_an_answer_or_i_dont_know(seeds: Engine, question: object)
     json.dumps(answer_json(answer, knowledge_catalog()))
 
 
-def test_mentions_and_control_characters_do_not_reach_the_search(seeds: Engine) -> None:
-    answer = seeds.ask("<@123> @everyone does\x00 DeepSeek use vLLM?")
+def test_control_characters_do_not_reach_the_search(seeds: Engine) -> None:
+    # Discord's markup (mentions) is the bot's to remove (bot.markup, tested in test_names.py).
+    answer = seeds.ask("does\x00 DeepSeek\u202e use\x07 vLLM?")
     assert answer.answered and answer.text.startswith("Yes")
-    assert "@everyone" not in answer.question and "\x00" not in answer.question
+    assert "\x00" not in answer.question and "\u202e" not in answer.question
 
 
 def test_locale_decides_only_when_the_question_cannot_tell(seeds: Engine) -> None:
