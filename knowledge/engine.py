@@ -130,10 +130,6 @@ class Engine:
             saving.start()
         else:
             saving = vectors_saving
-        if encoder is not None and hasattr(encoder, "load"):
-            # The encoder's model (about a second to load) is loaded before the first question needs it,
-            # not inside it; nobody waits for this thread (a daemon).
-            threading.Thread(target=encoder.load, name="encoder", daemon=True).start()
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
                    encoder, vectors or {})
 

@@ -59,11 +59,6 @@ class UseEncoder:
     _model: object = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def load(self) -> None:
-        """Load the model now (it loads on first use otherwise)."""
-        with self._lock:
-            self._loaded()
-
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
