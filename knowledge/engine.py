@@ -100,25 +100,12 @@ class Engine:
         warm_up.start()
         index = assemble_index(groups, notes, parts, cache.vocabulary, saved, text)
         encoder = load_encoder() if options.semantic else None
-        known = dict(vectors or {})
-        kept = SavedVectors({})
+        vectors_saving = None
         if encoder is not None:
-            if options.cache_dir:
-                kept = load_vectors(options.cache_dir, encoder_version(encoder))
-                known.update(kept.vectors)
-            vectors = embed_notes(encoder, index.notes, known)
-            index = dataclasses.replace(index, dense=DenseIndex.of(index.notes, vectors, projection=kept.projection))
+            index, vectors, vectors_saving = _with_vectors(index, encoder, options.cache_dir, vectors or {})
         choices = Choices.from_groups(groups)
         warm_up.join()
         saving = None
-        vectors_saving = None
-        if options.cache_dir and encoder is not None and index.dense is not None and (
-                vectors.keys() != kept.vectors.keys() or index.dense.projection is not kept.projection
-                or any(v.projected is None for v in vectors.values())):
-            vectors_saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
-                options.cache_dir, encoder_version(encoder), vectors, index.dense.projection,
-                index.dense.projected_by_note(index.notes)))
-            vectors_saving.start()
         if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
             # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
             # started last because it holds the GIL much of the time (not a daemon, so that a
@@ -131,7 +118,7 @@ class Engine:
         else:
             saving = vectors_saving
         return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
-                   encoder, vectors or {})
+                   encoder, vectors if encoder is not None else {})
 
     def wait_until_saved(self, timeout: float | None = None) -> None:
         """Block until the cache this build is writing in the background is on disk."""
@@ -242,6 +229,24 @@ def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], par
         save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps, tables)
     except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
         _log.warning("Could not save the index cache in %s: %s", folder, error)
+
+
+def _with_vectors(index: Index, encoder: Encoder, cache_dir: Path | None, known: dict[str, NoteVectors]
+                  ) -> tuple[Index, dict[str, NoteVectors], threading.Thread | None]:
+    """The index with its sentence rows: vectors from `known`, then the cache, else embedded; and the
+    thread saving them when the cache lacks any (its vectors, projection or projected rows)."""
+    kept = load_vectors(cache_dir, encoder_version(encoder)) if cache_dir else SavedVectors({})
+    vectors = embed_notes(encoder, index.notes, {**known, **kept.vectors})
+    dense = DenseIndex.of(index.notes, vectors, projection=kept.projection)
+    index = dataclasses.replace(index, dense=dense)
+    stale = vectors.keys() != kept.vectors.keys() or dense.projection is not kept.projection \
+        or any(v.projected is None for v in vectors.values())
+    if not cache_dir or not stale:
+        return index, vectors, None
+    saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
+        cache_dir, encoder_version(encoder), vectors, dense.projection, dense.projected_by_note(index.notes)))
+    saving.start()
+    return index, vectors, saving
 
 
 def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection,

@@ -148,21 +148,17 @@ def embed_notes(encoder: Encoder, notes: Sequence[Note], known: dict[str, NoteVe
                 batch: int = 256) -> dict[str, NoteVectors]:
     """content hash → vectors for every note; notes whose hash is in `known` are not embedded again."""
     known = known or {}
-    out: dict[str, NoteVectors] = {}
-    todo: list[tuple[str, NoteRows]] = []
+    todo: dict[str, NoteRows] = {}
     for note in notes:
         key = note_key(note)
-        if key in known:
-            out[key] = known[key]
-        elif key not in out:
-            rows = note_rows(note)
-            todo.append((key, rows))
-            out[key] = None  # type: ignore[assignment]  # filled below
-    texts = [text for _, rows in todo for text in rows.texts]
+        if key not in known and key not in todo:
+            todo[key] = note_rows(note)
+    texts = [text for rows in todo.values() for text in rows.texts]
     vectors = np.concatenate([encoder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)]) \
         if texts else np.zeros((0, 512), dtype=np.float32)
+    out = {key: known[key] for key in map(note_key, notes) if key in known}
     at = 0
-    for key, rows in todo:
+    for key, rows in todo.items():
         n = len(rows.texts)
         out[key] = NoteVectors(vectors[at:at + n].astype(np.float16), np.asarray(rows.passages, dtype=np.int32))
         at += n

@@ -109,9 +109,7 @@ def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_headin
                  if line.strip(" -*") and not line.startswith("```") and not _inside_code(answer.text, line)]
         if len(lines) != len(set(lines)):
             repeated.append((question, answer.text))
-        first = answer.text.splitlines()[0].strip(" -*")
-        if first in headings and len(answer.text.splitlines()) >= 1 and first == answer.text.strip(" -*").splitlines()[0] \
-                and not first.endswith(":"):
+        if answer.text.splitlines()[0].strip(" -*") in headings:
             heading_first.append((question, answer.text))
     assert repeated == []
     assert heading_first == []
