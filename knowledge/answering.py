@@ -16,7 +16,7 @@ import numpy as np
 from .index import Index
 from .model import Answer, Note, NoteGroup, Passage, Source
 from .search import SearchResult
-from .question_forms import asks_for_list, overview_subject
+from .question_forms import asks_for_everything, asks_for_list, overview_subject
 from .semantic import TITLE_ROW
 from .text import fold, terms
 
@@ -39,6 +39,8 @@ CLOSEST_PASSAGES = 8  # blocks of each (embedding them costs about 1 ms each)
 PASSAGE_TEXT_CHARS = 300
 LINK_ITEM_CHARS = 160
 WORDS_SHARE = 0.2  # of the block's word score (over the note's best), beside its cosine
+LISTED_MIN = 3  # rows or items: fewer is not a list worth giving whole
+LISTED_LINE_CHARS = 80  # each entry of a whole table or list, cut to this
 
 Similarity = Callable[[list[str]], np.ndarray]
 
@@ -55,6 +57,7 @@ _WH_WORDS = frozenset(
 _WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如何", "谁", "誰", "几", "幾", "何", "どう", "なぜ", "いつ", "どこ", "どれ", "どの",
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
+_FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
         row = start if note.passages[start].kind == "row" else _table_asked_about(note, question)
         text = grouped_rows(note, row, question) if row is not None else None
         start = row if text else start
+    if text is None and subject is None and asks_for_everything(question, language):
+        listed = listed_entries(note, start, question, scores)
+        if listed is not None:
+            start, text = listed
     passage = note.passages[start]
     return Answer(
         question=question,
@@ -257,6 +264,67 @@ def grouped_rows(note: Note, start: int, question: str) -> str | None:
     # The answer the question hopes for ("which … use it?") first: the yes group.
     ordered = sorted(groups.items(), key=lambda kv: fold(kv[0]) not in _YES)
     return " ".join(f"{value}: {', '.join(names)}." for value, names in ordered)
+
+
+def listed_entries(note: Note, start: int, question: str, scores: np.ndarray) -> tuple[int, str] | None:
+    """"What … are there?": the table or list that answers, whole, one short line per row or item
+    (the one whose heading and header share most of the question's words, then the one holding the
+    passage found, then the one matching it most). None when the question names one row: that row answers."""
+    runs = _runs(note)
+    asked = set(terms(question, prefixes=False))
+
+    def fit(run: list[int]) -> tuple[int, bool, float]:
+        first = note.passages[run[0]]
+        label = " ".join((*first.section[-1:], *first.header))
+        return (len(asked & set(terms(label, prefixes=False))), start in run,
+                float(sum(scores[i] for i in run if i < scores.size)))
+
+    run = max(runs, key=fit, default=None)
+    if run is None or fit(run) == (0, False, 0.0):
+        return None
+    passages = [note.passages[i] for i in run]
+    if passages[0].kind == "row" and any(set(terms(p.cells[0], prefixes=False)) <= asked
+                                         for p in passages if terms(p.cells[0], prefixes=False)):
+        return None
+    lines: list[str] = []
+    budget = MAX_ANSWER_CHARS
+    for passage in passages:
+        entry = _trim(_entry_text(passage), LISTED_LINE_CHARS)
+        if len(entry) + 3 > budget:
+            lines.append("- …")
+            break
+        lines.append("- " + entry)
+        budget -= len(entry) + 3
+    return run[0], "\n".join(lines)
+
+
+def _runs(note: Note) -> list[list[int]]:
+    """The note's tables (rows under one header) and lists (a section's items, nested ones left
+    out: the parser starts them with their parent's text), as passage positions."""
+    runs: dict[tuple, list[int]] = {}
+    parents: dict[int, list[str]] = {}  # per list: every item's text, and without its own parent's
+    lists = 0  # a paragraph, heading or table ends a list (code inside an item does not)
+    for i, passage in enumerate(note.passages):
+        if passage.kind == "row" and passage.cells:
+            runs.setdefault(("row", passage.header, passage.position[:2]), []).append(i)
+        elif passage.kind == "item" and not _link_only(passage):
+            seen = parents.setdefault(lists, [])
+            if not any(passage.text.startswith(parent) for parent in seen):
+                runs.setdefault(("item", lists), []).append(i)
+            seen += [passage.text, passage.text.split(": ", 1)[-1]]
+        if passage.kind in ("paragraph", "heading", "row"):
+            lists += 1
+    return [run for run in runs.values() if len(run) >= LISTED_MIN]
+
+
+def _entry_text(passage: Passage) -> str:
+    """A row's first cells (the third only when short enough), an item's first sentence."""
+    if passage.kind == "row":
+        cells = [c.strip() for c in passage.cells if c.strip()]
+        three = " — ".join(cells[:3])
+        return three if len(three) <= LISTED_LINE_CHARS else " — ".join(cells[:2])
+    sentences = [s for s in _FULL_STOP.split(passage.text) if s.strip()]
+    return sentences[0].strip() if sentences else passage.text
 
 
 def _link_only(passage: Passage) -> bool:

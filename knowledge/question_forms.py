@@ -1,4 +1,4 @@
-"""What kind of answer a question wants, from its form: "what is X?" or "which …?".
+"""What kind of answer a question wants, from its form: "what is X?", "which …?", "what … are there?".
 
 The forms are language knowledge (data/question_forms.yaml), never words of a blog.
 """
@@ -20,6 +20,12 @@ def _forms() -> dict[str, tuple[tuple[re.Pattern[str], ...], frozenset[str]]]:
     data = yaml.safe_load(FORMS_FILE.read_text(encoding="utf-8"))
     return {lang: (tuple(re.compile(p) for p in spec.get("overview", ())), frozenset(spec.get("list", ())))
             for lang, spec in data.items()}
+
+
+@lru_cache(maxsize=1)
+def _several() -> dict[str, tuple[re.Pattern[str], ...]]:
+    data = yaml.safe_load(FORMS_FILE.read_text(encoding="utf-8"))
+    return {lang: tuple(re.compile(p) for p in spec.get("several", ())) for lang, spec in data.items()}
 
 
 def _plain(question: str) -> str:
@@ -47,3 +53,10 @@ def asks_for_list(question: str, language: str) -> bool:
     head = re.findall(r"[^\W\d_]+", text)[:3]
     return any(word in words for word in head) or any(text.startswith(w) for w in words if not w.isascii()
                                                       and len(w) > 1 and ord(w[0]) > 0x2E80)
+
+
+def asks_for_everything(question: str, language: str) -> bool:
+    """True when the question asks for all the things of a kind ("what commands are there for …?",
+    "¿cuáles son las opciones?", "有哪些选项？"): a table or list answers it whole."""
+    text = _plain(question)
+    return any(pattern.search(text) for lang in dict.fromkeys((language, "en")) for pattern in _several().get(lang, ()))

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from knowledge.engine import Engine
-from knowledge.question_forms import asks_for_list, overview_subject
+from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -38,6 +38,56 @@ def test_list_questions_are_told_apart_from_yes_no_ones() -> None:
     assert asks_for_list("which providers use vLLM?", "en") and asks_for_list("¿Quiénes usan vLLM?", "es")
     assert asks_for_list("哪些公司使用 vLLM？", "zh")
     assert not asks_for_list("does DeepSeek use vLLM?", "en")
+
+
+@pytest.mark.parametrize("question, language, everything", [
+    ("what commands are there for managing kernel modules?", "en", True),
+    ("which linux distros can I run in WSL", "en", True),
+    ("wsadmin 有哪些常用的命令行选项？", "zh", True),
+    ("Quelles options de la commande ps sont présentées ?", "fr", True),
+    ("what does DeepSeek use?", "en", False),
+    ("what is the largest packet size?", "en", False),
+    ("Welche g++-Option sorgt dafür, dass Warnungen als Fehler gelten?", "de", False),
+])
+def test_questions_asking_for_everything_of_a_kind_are_told_apart(question: str, language: str,
+                                                                   everything: bool) -> None:
+    assert asks_for_everything(question, language) is everything
+
+
+MODULES_NOTE = """---
+title: Kernel modules
+lang: en
+---
+
+## Why modules
+
+Modules keep the kernel small: drivers load only when the hardware is there.
+
+## Managing modules in practice
+
+| Action | Command | Notes |
+|---|---|---|
+| List loaded modules | `lsmod` | Shows name, size and users. |
+| Module details | `modinfo <name>` | Version, description and parameters. |
+| Load a module | `sudo modprobe <name>` | Loads its dependencies too. |
+| Unload a module | `sudo modprobe -r <name>` | Fails while something uses it. |
+"""
+
+
+def test_what_are_there_answers_with_the_whole_table_one_row_a_line(tmp_path: Path) -> None:
+    (tmp_path / "modules-en.md").write_text(MODULES_NOTE, encoding="utf-8")
+    engine = Engine.build([tmp_path])
+    answer = engine.ask("what commands are there for managing kernel modules?")
+    assert answer.answered
+    assert answer.text.splitlines() == [
+        "- List loaded modules — lsmod — Shows name, size and users.",
+        "- Module details — modinfo <name> — Version, description and parameters.",
+        "- Load a module — sudo modprobe <name> — Loads its dependencies too.",
+        "- Unload a module — sudo modprobe -r <name> — Fails while something uses it.",
+    ]
+    # A question about one row is answered by that row, not the table.
+    one = engine.ask("what command unloads a module?")
+    assert one.answered and len(one.text.splitlines()) == 1 and "modprobe -r" in one.text
 
 
 @pytest.mark.parametrize("question, lead", [
