@@ -39,6 +39,7 @@ CLOSEST_PASSAGES = 8  # blocks of each (embedding them costs about 1 ms each)
 PASSAGE_TEXT_CHARS = 300
 LINK_ITEM_CHARS = 160
 WORDS_SHARE = 0.2  # of the block's word score (over the note's best), beside its cosine
+ASKING_PENALTY = 0.1  # cosine taken from a block that ends with a question to the reader
 LISTED_MIN = 3  # rows or items: fewer is not a list worth giving whole
 LISTED_LINE_CHARS = 80  # each entry of a whole table or list, cut to this
 
@@ -57,6 +58,8 @@ _WH_WORDS = frozenset(
 _WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如何", "谁", "誰", "几", "幾", "何", "どう", "なぜ", "いつ", "どこ", "どれ", "どの",
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
+_ASKING = ("?", "？", "؟")
+_SENTENCE_MARKS = (".", "!", "?", ":", "。", "！", "？", "：", "؟")
 _FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
@@ -176,7 +179,9 @@ def closest_passage(index: Index, result: SearchResult, note: Note, scores: np.n
     meaning = similarity([note.passages[i].text[:PASSAGE_TEXT_CHARS] for i in candidates])
     top = float(scores.max()) if scores.size else 0.0
     words = np.array([scores[i] / top if top > 0 else 0.0 for i in candidates])
-    return candidates[int(np.argmax(meaning + WORDS_SHARE * words))]
+    # A block that ends by asking the reader something ("Want me to explain …?") offers, it does not answer.
+    asking = np.array([note.passages[i].text.rstrip().endswith(_ASKING) for i in candidates], dtype=float)
+    return candidates[int(np.argmax(meaning + WORDS_SHARE * words - ASKING_PENALTY * asking))]
 
 
 def defining_passage(note: Note, subject: str) -> int | None:
@@ -328,8 +333,14 @@ def _entry_text(passage: Passage) -> str:
 
 
 def _link_only(passage: Passage) -> bool:
-    """An item of a reference list: a link's title and nothing else never answers a question."""
-    return bool(passage.links) and passage.kind == "item" and len(passage.text) <= LINK_ITEM_CHARS
+    """A reference: a link's title and nothing else (an item of a "further reading" list, or a
+    line of link titles) never answers a question."""
+    if not passage.links or passage.kind not in ("item", "paragraph"):
+        return False
+    text = passage.text.rstrip()
+    if passage.kind == "item":
+        return len(text) <= LINK_ITEM_CHARS
+    return len(text) <= LINK_ITEM_CHARS * len(passage.links) and not text.endswith(_SENTENCE_MARKS)
 
 
 def source_of(note: Note, base_url: str | None) -> Source:
@@ -397,6 +408,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         if not (announces or relevant):
             break
         piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS)
+        if len(piece) > budget and nxt.kind == "code" and announces:
+            piece = _fit_code(piece, budget)  # the code a line announces is its point: fewer lines of it
         if len(piece) > budget:
             break
         pieces.append((nxt, piece))
@@ -409,6 +422,12 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         piece = _passage_text(note.passages[second], question, budget - 2)
         if len(piece) <= budget - 2:
             pieces.append((note.passages[second], piece))
+            budget -= len(piece) + 2
+            after = note.passages[second + 1] if second + 1 < len(note.passages) else None
+            if after is not None and after.kind == "code" and piece.rstrip().endswith((":", "：")):
+                code = _fit_code(_passage_text(after, question, budget), budget)
+                if len(code) <= budget:
+                    pieces.append((after, code))
     return render_pieces(pieces)
 
 
@@ -536,6 +555,17 @@ def _code_lines(passage: Passage, question: str) -> str:
     best = _best_match(lines, question)
     snippet = "\n".join(line.rstrip() for line in lines[best : best + CODE_LINES])  # a comment names what follows
     return f"```\n{snippet[:MAX_CODE_SNIPPET]}\n```"
+
+
+def _fit_code(fenced: str, budget: int) -> str:
+    """A fenced snippet cut to whole lines that fit the budget (unchanged when none does)."""
+    lines = fenced.split("\n")[1:-1]
+    kept: list[str] = []
+    for line in lines:
+        if len("\n".join([*kept, line])) + 8 > budget:
+            break
+        kept.append(line)
+    return f"```\n{chr(10).join(kept)}\n```" if kept else fenced
 
 
 def _best_match(pieces: list[str], question: str) -> int:
