@@ -59,6 +59,7 @@ _WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如�
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
 _ASKING = ("?", "？", "؟")
+_ANNOUNCING = (":", "：")
 _SENTENCE_MARKS = (".", "!", "?", ":", "。", "！", "？", "：", "؟")
 _FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
@@ -227,7 +228,7 @@ def table_subjects(note: Note) -> tuple[str, ...]:
     if len(rows) < 2:
         return ()
     first = rows[0]
-    return tuple(p.cells[0].strip() for p in rows if p.header == first.header and p.position[:2] == first.position[:2])
+    return tuple(p.cells[0].strip() for p in rows if _table_of(p) == _table_of(first))
 
 
 def _as_written(words: tuple[str, ...], question: str) -> tuple[str, ...]:
@@ -252,7 +253,7 @@ def grouped_rows(note: Note, start: int, question: str) -> str | None:
     """"Which … ?" over a table with a yes/no column: its rows grouped by that column's value,
     in the note's own words ("Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models)…")."""
     row = note.passages[start]
-    rows = [p for p in note.passages if p.kind == "row" and p.header == row.header and p.position[:2] == row.position[:2]]
+    rows = [p for p in note.passages if p.kind == "row" and _table_of(p) == _table_of(row)]
     if len(rows) < 2 or any(len(p.cells) < 2 for p in rows):
         return None
     asked = set(terms(question, prefixes=False))
@@ -311,7 +312,7 @@ def _runs(note: Note) -> list[list[int]]:
     lists = 0  # a paragraph, heading or table ends a list (code inside an item does not)
     for i, passage in enumerate(note.passages):
         if passage.kind == "row" and passage.cells:
-            runs.setdefault(("row", passage.header, passage.position[:2]), []).append(i)
+            runs.setdefault(("row", _table_of(passage)), []).append(i)
         elif passage.kind == "item" and not _link_only(passage):
             seen = parents.setdefault(lists, [])
             if not any(passage.text.startswith(parent) for parent in seen):
@@ -320,6 +321,11 @@ def _runs(note: Note) -> list[list[int]]:
         if passage.kind in ("paragraph", "heading", "row"):
             lists += 1
     return [run for run in runs.values() if len(run) >= LISTED_MIN]
+
+
+def _table_of(row: Passage) -> tuple:
+    """Rows with the same key are one table: the same header, in the same block."""
+    return row.header, row.position[:2]
 
 
 def _entry_text(passage: Passage) -> str:
@@ -407,9 +413,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         relevant = scores is not None and scores[start] > 0 and scores[offset] >= FOLLOW_SHARE * scores[start]
         if not (announces or relevant):
             break
+        # The code a line announces is its point: fewer lines of it rather than none.
         piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS)
-        if len(piece) > budget and nxt.kind == "code" and announces:
-            piece = _fit_code(piece, budget)  # the code a line announces is its point: fewer lines of it
         if len(piece) > budget:
             break
         pieces.append((nxt, piece))
@@ -424,8 +429,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
             pieces.append((note.passages[second], piece))
             budget -= len(piece) + 2
             after = note.passages[second + 1] if second + 1 < len(note.passages) else None
-            if after is not None and after.kind == "code" and piece.rstrip().endswith((":", "：")):
-                code = _fit_code(_passage_text(after, question, budget), budget)
+            if after is not None and after.kind == "code" and piece.rstrip().endswith(_ANNOUNCING):
+                code = _passage_text(after, question, budget)
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
@@ -519,12 +524,12 @@ def _runner_up(scores: list[float] | None, start: int, used: set[int]) -> int | 
 
 def _announces(passage: Passage) -> bool:
     text = passage.text.rstrip()
-    return passage.kind == "heading" or len(text) < SHORT_PASSAGE_CHARS or text.endswith((":", "："))
+    return passage.kind == "heading" or len(text) < SHORT_PASSAGE_CHARS or text.endswith(_ANNOUNCING)
 
 
 def _passage_text(passage: Passage, question: str, limit: int) -> str:
     if passage.kind == "code":
-        return _code_lines(passage, question)
+        return _code_lines(passage, question, limit)
     if passage.kind == "row" and passage.cells:
         return _row_text(passage, question)
     return _best_sentences(passage.text, question, limit)
@@ -547,25 +552,18 @@ def _row_text(passage: Passage, question: str) -> str:
     return _trim(f"{cells[0]} — " + " — ".join(parts) if parts else cells[0])
 
 
-def _code_lines(passage: Passage, question: str) -> str:
-    """A code block never answers alone: it shows the few lines that match the question."""
+def _code_lines(passage: Passage, question: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """A code block never answers alone: it shows the few lines that match the question, as many
+    whole lines of them as fit `limit` fenced (the first one always)."""
     lines = [line for line in passage.text.splitlines() if line.strip()]
     if not lines:
         return ""
     best = _best_match(lines, question)
-    snippet = "\n".join(line.rstrip() for line in lines[best : best + CODE_LINES])  # a comment names what follows
+    shown = [line.rstrip() for line in lines[best : best + CODE_LINES]]  # a comment names what follows
+    while len(shown) > 1 and len("\n".join(shown)) + len("```\n\n```") > limit:
+        shown.pop()
+    snippet = "\n".join(shown)
     return f"```\n{snippet[:MAX_CODE_SNIPPET]}\n```"
-
-
-def _fit_code(fenced: str, budget: int) -> str:
-    """A fenced snippet cut to whole lines that fit the budget (unchanged when none does)."""
-    lines = fenced.split("\n")[1:-1]
-    kept: list[str] = []
-    for line in lines:
-        if len("\n".join([*kept, line])) + 8 > budget:
-            break
-        kept.append(line)
-    return f"```\n{chr(10).join(kept)}\n```" if kept else fenced
 
 
 def _best_match(pieces: list[str], question: str) -> int:
