@@ -55,10 +55,6 @@ def _reset_in_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def stop_requested() -> bool:
-    return _state.requested is not None
-
-
 def _handle(signum: int, frame: object) -> None:
     name = signal.Signals(signum).name
     if _state.requested is not None:
