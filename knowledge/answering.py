@@ -574,28 +574,19 @@ def _best_match(pieces: list[str], question: str) -> int:
 
 
 def _best_sentences(text: str, question: str, limit: int = 0) -> str:
-    """The sentence that matches the question best, widened with its neighbours up to the limit."""
+    """The sentence that matches the question best, first, then the sentences after it up to the
+    limit (never those before it: the answering sentence leads)."""
     limit = limit or MAX_ANSWER_CHARS
     if len(text) <= limit:
         return text
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    best = _best_match(sentences, question)
-    lo = hi = best
+    best = end = _best_match(sentences, question)
     length = len(sentences[best])
-    while True:
-        grew = False
-        if hi + 1 < len(sentences) and length + len(sentences[hi + 1]) + 1 <= limit:
-            hi += 1
-            length += len(sentences[hi]) + 1
-            grew = True
-        if lo > 0 and length + len(sentences[lo - 1]) + 1 <= limit:
-            lo -= 1
-            length += len(sentences[lo]) + 1
-            grew = True
-        if not grew:
-            break
+    while end + 1 < len(sentences) and length + len(sentences[end + 1]) + 1 <= limit:
+        end += 1
+        length += len(sentences[end]) + 1
     joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[best][:3]) else " "
-    return _trim(joiner.join(s.strip() for s in sentences[lo : hi + 1]), limit)
+    return _trim(joiner.join(s.strip() for s in sentences[best : end + 1]), limit)
 
 
 def _trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:

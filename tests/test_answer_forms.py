@@ -145,6 +145,21 @@ python3 -m venv .venv
     assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
 
 
+def test_a_long_paragraph_answers_from_its_matching_sentence_first(tmp_path: Path) -> None:
+    filler = " ".join(f"The garden has a {colour} bench near the gate." for colour in
+                      ("red", "blue", "green", "white", "black", "grey", "brown", "pink", "gold", "teal"))
+    (tmp_path / "garden-en.md").write_text(f"""---
+title: The garden
+lang: en
+---
+
+{filler} The greenhouse thermostat is set to eighteen degrees in winter. Tomatoes grow along the south wall.
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("what is the greenhouse thermostat set to in winter?")
+    assert answer.answered
+    assert answer.text.startswith("The greenhouse thermostat is set to eighteen degrees in winter.")
+
+
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
 def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
     engine = Engine.build([CORPUS])
