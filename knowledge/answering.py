@@ -89,14 +89,30 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
             covered=covered, absent=_as_written(result.absent_names, question) if covered else (),
             covered_title=title,
         )
-    group = index.groups[best.group]
-    note = pick_translation(group, language, options.fallback_languages, index.note_of(best.passage))
-    ids = index.passage_range(note)
-    scores = result.scores[ids.start : ids.stop].astype(np.float64)  # a result with hits has scores
-    start = choose_passage(index, result, note, scores, best.passage, question)
+    note = pick_translation(index.groups[best.group], language, options.fallback_languages,
+                            index.note_of(best.passage))
+    start = first_passage(index, result, note, question, language, similarity)
+    return answer_at(index, result, note, start, question, language, options)
+
+
+def first_passage(index: Index, result: SearchResult, note: Note, question: str, language: str,
+                  similarity: Similarity | None = None) -> int:
+    """Where in `note` (any translation of the note found) the block that answers is."""
+    scores = _scores_in(index, result, note)
+    if result.best is None:
+        return int(np.argmax(scores)) if scores.size else 0
+    start = choose_passage(index, result, note, scores, result.best.passage, question)
     if similarity is not None and note.lang != language:
         # Asked in another language: its words cannot say which block answers, its meaning can.
         start = closest_passage(index, result, note, scores, similarity, start)
+    return start
+
+
+def answer_at(index: Index, result: SearchResult, note: Note, start: int, question: str, language: str,
+              options: AnswerOptions) -> Answer:
+    """The answer `note` gives from its passage at `start`, shaped by the question's form
+    ("what is X?", "which …?", "what … are there?")."""
+    scores = _scores_in(index, result, note)
     text = None
     subject = overview_subject(question, language)
     if subject is not None:
@@ -122,6 +138,14 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
         score=round(result.confidence, 4),
         section=passage.section,
     )
+
+
+def _scores_in(index: Index, result: SearchResult, note: Note) -> np.ndarray:
+    """The word-search score of each passage of `note` (zeros when the question had no words to search)."""
+    ids = index.passage_range(note)
+    if result.scores is None:
+        return np.zeros(ids.stop - ids.start)
+    return result.scores[ids.start : ids.stop].astype(np.float64)
 
 
 def pick_translation(group: NoteGroup, language: str, fallbacks: tuple[str, ...], found: Note) -> Note:

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .answering import AnswerOptions, answer_text, compose, source_of
+from .answering import AnswerOptions, align, answer_at, compose, first_passage
 from .detect import detect_language
 from .grouping import group_translations
 from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
@@ -26,7 +26,7 @@ from .model import Answer, LoadProblem, Note, NoteGroup
 from .names import untranslated_names
 from .notes import load_notes
 from .parallel import ParallelReader, default_workers
-from .search import search
+from .search import SearchResult, search
 from .semantic import DenseIndex, Encoder, NoteVectors, Projection, SavedVectors, embed_notes, encoder_version, \
     load_encoder, load_vectors, save_vectors
 from .store import Cache, load_cache, save_cache
@@ -159,6 +159,13 @@ class Engine:
         """Answer one question. `locale` (e.g. "es-ES") decides the language only when the
         question is too short or ambiguous to tell. Never raises on any text."""
         question = clean_question(question, self.options.max_question_chars)
+        language, result, similarity = self._searched(question, locale)
+        return compose(self.index, result, question, language, self.options.answer_options(), similarity)
+
+    def _searched(self, question: str, locale: str | None
+                  ) -> tuple[str, SearchResult, Callable[[list[str]], np.ndarray] | None]:
+        """The question's language, the search result, and (with sentence vectors) how close
+        in meaning any texts are to the question."""
         language = detect_language(question, hint=locale, names=self.names)
         vector = self.encoder.encode([question])[0] if self.index.dense is not None and self.encoder and question \
             else None
@@ -170,7 +177,7 @@ class Engine:
 
             def similarity(texts: list[str]) -> np.ndarray:  # in the index's projection, as its rows
                 return projection.apply(encoder.encode(texts)) @ asked
-        return compose(self.index, result, question, language, self.options.answer_options(), similarity)
+        return language, result, similarity
 
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:
         """Up to `limit` note titles or table facts matching what the user typed so far
@@ -184,21 +191,20 @@ class Engine:
 
     def ask_in(self, question: str, path: str, language: str) -> Answer | None:
         """Answer `question` from the translation in `language` of the note at `path` (a `Source.path`):
-        what "Show in <language>" under an answer shows. None when that translation is gone."""
+        what "Show in <language>" under an answer shows — the same place of the note, in that
+        language. None when that translation is gone."""
         group = self._group_of(path)
-        note = group.in_language(language) if group else None
-        if note is None or not note.passages:
+        target = group.in_language(language) if group else None
+        if group is None or target is None or not target.passages:
             return None
+        shown = next(note for note in group.notes if note.rel_path == path)
         question = clean_question(question, self.options.max_question_chars)
-        result = search(self.index, question, language)
-        ids = self.index.passage_range(note)
-        scores = (result.scores[ids.start : ids.stop].astype(float).tolist() if result.scores is not None
-                  else [0.0] * len(note.passages))
-        start = max(range(len(scores)), key=scores.__getitem__)  # the note's best match (the first if none)
-        return Answer(question=question, language=language, answered=True,
-                      text=answer_text(note, start, question, scores), answer_language=note.lang,
-                      sources=(source_of(note, self.options.base_url),), score=round(result.confidence, 4),
-                      section=note.passages[start].section)
+        asked, result, similarity = self._searched(question, None)
+        start = first_passage(self.index, result, shown, question, asked, similarity) if shown.passages else 0
+        if target is not shown:
+            start = align(shown.passages[start], target, question) if shown.passages else 0
+        answer = answer_at(self.index, result, target, start, question, asked, self.options.answer_options())
+        return dataclasses.replace(answer, language=language)  # the reader chose to read it in that language
 
     def _group_of(self, path: str) -> NoteGroup | None:
         return self._groups_by_path.get(path)

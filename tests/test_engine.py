@@ -178,3 +178,42 @@ def test_suggest_never_fails_and_finds_titles_and_facts(seeds: Engine) -> None:
     assert any("DeepSeek" in s for s in found) or any("vLLM" in s for s in found)
     assert all(len(s) <= 100 for s in seeds.suggest("x" * 500))
     assert len(seeds.suggest("vllm", limit=25)) <= 25
+
+
+def test_show_in_another_language_gives_the_same_place_of_the_note(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "_posts" / "zh").mkdir(parents=True)
+    (tmp_path / "notes" / "garden-en.md").write_text("""---
+title: Looking after the garden
+lang: en
+---
+
+## Watering
+
+Water the roses every morning before the sun is high.
+
+## Pruning
+
+Cut the apple tree back in late winter, above an outward bud.
+""", encoding="utf-8")
+    (tmp_path / "_posts" / "zh" / "garden-zh.md").write_text("""---
+title: 照料花园
+lang: zh
+---
+
+## 浇水
+
+每天早上在太阳升高之前给玫瑰浇水。
+
+## 修剪
+
+在冬末修剪苹果树，剪在朝外的芽上方。
+""", encoding="utf-8")
+    engine = Engine.build([tmp_path])
+    asked = engine.ask("什么时候修剪苹果树？")
+    assert asked.answered and asked.answer_language == "zh" and "苹果树" in asked.text
+    shown = engine.ask_in("什么时候修剪苹果树？", asked.sources[0].path, "en")
+    assert shown is not None and shown.answer_language == "en" and shown.language == "en"
+    assert shown.text.startswith("Cut the apple tree back in late winter")
+    assert shown.sources[0].path.endswith("garden-en.md")
+    assert engine.ask_in("什么时候修剪苹果树？", asked.sources[0].path, "fr") is None
