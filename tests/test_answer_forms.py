@@ -145,6 +145,24 @@ python3 -m venv .venv
     assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
 
 
+def test_a_reference_list_never_answers(tmp_path: Path) -> None:
+    (tmp_path / "sourdough-en.md").write_text("""---
+title: Sourdough
+lang: en
+---
+
+Feed the starter twice a day with equal weights of flour and water; it doubles in about six hours.
+
+## References
+- [Sourdough starter feeding schedule and ratios](https://example.org/starter-feeding)
+- [Why a sourdough starter stops rising](https://example.org/starter-rising)
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("sourdough starter feeding schedule and ratios?")
+    assert answer.answered
+    assert answer.text.startswith("Feed the starter twice a day")
+    assert "example.org" not in answer.text and "Sourdough starter feeding schedule" not in answer.text
+
+
 def test_a_long_paragraph_answers_from_its_matching_sentence_first(tmp_path: Path) -> None:
     filler = " ".join(f"The garden has a {colour} bench near the gate." for colour in
                       ("red", "blue", "green", "white", "black", "grey", "brown", "pink", "gold", "teal"))

@@ -111,6 +111,19 @@ def test_setext_headings():
     assert passages[2].line == 6
 
 
+def test_a_bold_line_alone_is_a_heading_under_the_current_section():
+    body = ("## Options\n\n**Warning Options**\n- `-Wall` — most warnings\n- `-Werror` — warnings as errors\n\n"
+            "**Notes pour Windows :**\n- un\n\nA **bold** word inside a sentence.\n\n## Next\n\ntext\n")
+    passages = parse_body(body).passages
+    assert [(p.kind, p.text) for p in passages] == [
+        ("heading", "Options"), ("heading", "Warning Options"), ("item", "-Wall — most warnings"),
+        ("item", "-Werror — warnings as errors"), ("heading", "Notes pour Windows"), ("item", "un"),
+        ("paragraph", "A bold word inside a sentence."), ("heading", "Next"), ("paragraph", "text")]
+    assert passages[3].section == ("Options", "Warning Options")
+    assert passages[5].section == ("Options", "Notes pour Windows")  # the next bold line ends the one before
+    assert passages[8].section == ("Next",)  # a real heading ends it too
+
+
 def test_hashtag_and_thematic_break_are_not_headings():
     body = "#hashtag is text\n\n---\n\n***\n\nafter\n"
     passages = parse_body(body).passages
