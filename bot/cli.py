@@ -105,10 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from .stopping import install
 
-        install()  # `python -m bot` did it on its first line; the `notes-bot` script gets here first
-        from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
+        try:
+            install()  # `python -m bot` did it on its first line; the `notes-bot` script gets here first
+            from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
 
-        return run_bot(config)
+            return run_bot(config)
+        except KeyboardInterrupt:  # a stop signal while discord.py imports (bot.stopping): a normal end
+            return 0
     if args.command == "report":
         from .report_cli import report  # no engine: the journal alone answers
 

@@ -41,13 +41,15 @@ def install() -> None:
     """Take over SIGTERM and SIGINT for this process (idempotent; main thread only)."""
     if _state.installed or threading.current_thread() is not threading.main_thread():
         return
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, _handle)
+    _state.installed = True
     # Forked note readers must not run our handler (it would raise in them and print their
     # tracebacks): SIGTERM ends them at once, SIGINT (Ctrl+C reaches the whole process group)
     # is left to the parent, which ends them.
     os.register_at_fork(after_in_child=_reset_in_child)
-    _state.installed = True
+    # Last: from the first handler on, a signal may raise KeyboardInterrupt right here, which the
+    # caller's `except KeyboardInterrupt` must be around this call to catch.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _handle)
 
 
 def _reset_in_child() -> None:

@@ -46,12 +46,17 @@ def write_config(folder: Path, fake: FakeDiscord, **extra: str) -> Path:
     return path
 
 
-async def start(config: Path, cwd: Path, token: str | None) -> asyncio.subprocess.Process:
+PYTHON_M_BOT = (sys.executable, "-m", "bot")
+NOTES_BOT_SCRIPT = (str(Path(sys.executable).with_name("notes-bot")),)  # the installed console script
+
+
+async def start(config: Path, cwd: Path, token: str | None,
+                command: tuple[str, ...] = PYTHON_M_BOT) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     if token is not None:
         env["DISCORD_TOKEN"] = token
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--config", str(config),
+        *command, "run", "--config", str(config),
         cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 

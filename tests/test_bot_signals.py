@@ -1,4 +1,4 @@
-"""`python -m bot run` as a real process: SIGTERM under load and during start-up, Discord
+"""`python -m bot run` (and the installed `notes-bot` script) as a real process: SIGTERM under load and during start-up, Discord
 unreachable at start, and logs without colour codes off a terminal."""
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import socket
 from pathlib import Path
 
 import discord
+import pytest
 
 from bot.connecting import OneLineReconnects
 from bot.runner import HANDLER_NAME, setup_logging
 from knowledge.store import CACHE_FILE, load_cache
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION
 from tests.fake_discord import FakeDiscord
-from tests.test_bot_runner import TOKEN, restore_logging, start, write_config  # noqa: F401  (fixture)
+from tests.test_bot_runner import NOTES_BOT_SCRIPT, PYTHON_M_BOT, TOKEN, restore_logging, start, write_config  # noqa: F401  (fixture)
 
 
 def write_notes(folder: Path, count: int) -> Path:
@@ -79,7 +80,10 @@ async def test_sigterm_under_load_answers_every_question_in_flight_and_exits_0(t
         assert "Stopped" in output
 
 
-async def test_sigterm_during_start_up_exits_0_and_leaves_a_whole_cache(tmp_path):
+@pytest.mark.parametrize("command", [PYTHON_M_BOT, NOTES_BOT_SCRIPT], ids=["python -m bot", "notes-bot"])
+async def test_sigterm_during_start_up_exits_0_and_leaves_a_whole_cache(tmp_path, command):
+    if not Path(command[0]).exists():
+        pytest.skip("the notes-bot script is not installed (pip install -e .)")
     notes = write_notes(tmp_path / "notes", 500)
     cache = tmp_path / "state" / "index"
     cache.mkdir(parents=True)
@@ -88,13 +92,13 @@ async def test_sigterm_during_start_up_exits_0_and_leaves_a_whole_cache(tmp_path
         config = config_with_notes(tmp_path, fake, notes)
         for delay in (0.0, 0.3, 0.8, 1.6):
             stale.write_bytes(b"left by a process killed while saving")
-            process = await start(config, tmp_path, TOKEN)
+            process = await start(config, tmp_path, TOKEN, command)
             await wait_for_handler(process.pid)  # our first line ran: before it, SIGTERM is the interpreter's
             await asyncio.sleep(delay)
             process.send_signal(signal.SIGTERM)
             stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
             output = (stdout + stderr).decode()
-            assert process.returncode == 0, (delay, output)
+            assert process.returncode == 0, (delay, process.returncode, output)
             assert not problems_in(output), (delay, output)
             left = sorted(p.name for p in cache.glob("*.tmp"))
             # The stale file goes as soon as the run got past its first lines.
