@@ -1,5 +1,5 @@
-"""`python -m bot run` (and the installed `notes-bot` script) as a real process: SIGTERM under load and during start-up, Discord
-unreachable at start, and logs without colour codes off a terminal."""
+"""`python -m bot run` (and the installed `notes-bot` script) as a real process: SIGTERM under
+load and during start-up, Discord unreachable at start, and logs without colour codes off a terminal."""
 from __future__ import annotations
 
 import asyncio
