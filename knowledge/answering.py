@@ -141,11 +141,14 @@ def answer_at(index: Index, result: SearchResult, note: Note, start: int, questi
 
 
 def _scores_in(index: Index, result: SearchResult, note: Note) -> np.ndarray:
-    """The word-search score of each passage of `note` (zeros when the question had no words to search)."""
+    """The word-search score of each passage of `note` (zeros when the question had no words to
+    search), references at zero: they never start nor join an answer."""
     ids = index.passage_range(note)
     if result.scores is None:
         return np.zeros(ids.stop - ids.start)
-    return result.scores[ids.start : ids.stop].astype(np.float64)
+    scores = result.scores[ids.start : ids.stop].astype(np.float64)
+    scores[_references(note)] = 0.0
+    return scores
 
 
 def pick_translation(group: NoteGroup, language: str, fallbacks: tuple[str, ...], found: Note) -> Note:
@@ -168,7 +171,7 @@ def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.nd
         # one that shares other words of the question.
         ids = index.passage_range(note)
         own += (NAME_BOOST - 1.0) * result.name_scores[ids.start : ids.stop]
-    own[_references(note)] = 0.0
+    own[_references(note)] = 0.0  # the names' share too
     smoothed = own.copy()
     smoothed[:-1] += NEIGHBOUR_SHARE * own[1:]  # the answer reads on into the next block
     local = int(np.argmax(smoothed))
@@ -364,7 +367,7 @@ def _entry_text(passage: Passage) -> str:
 
 
 def _references(note: Note) -> list[int]:
-    """Positions of the note's references (see _link_only): they never answer, nor join an answer."""
+    """Positions of the note's references (see _link_only)."""
     return [i for i, passage in enumerate(note.passages) if passage.links and _link_only(passage)]
 
 
@@ -425,13 +428,10 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     """The passage at `start`, read on into the blocks after it while they still match the
     question (or while it only announces them: a heading, a short item, a line ending in ":").
     A heading alone never answers: the answer starts at the block under it."""
-    if scores is not None:
-        scores = list(scores)
-        for i in _references(note):
-            scores[i] = 0.0
     if note.passages[start].kind == "heading" and start + 1 < len(note.passages) \
             and note.passages[start + 1].kind != "heading":
         if scores is not None:  # what the heading matched counts for the block that answers
+            scores = list(scores)
             scores[start + 1] = max(scores[start + 1], scores[start])
         start += 1
     passage = note.passages[start]

@@ -200,9 +200,11 @@ class Engine:
         shown = next(note for note in group.notes if note.rel_path == path)
         question = clean_question(question, self.options.max_question_chars)
         asked, result, similarity = self._searched(question, None)
-        start = first_passage(self.index, result, shown, question, asked, similarity) if shown.passages else 0
-        if target is not shown:
-            start = align(shown.passages[start], target, question) if shown.passages else 0
+        start = 0
+        if shown.passages:
+            start = first_passage(self.index, result, shown, question, asked, similarity)
+            if target is not shown:
+                start = align(shown.passages[start], target, question)
         answer = answer_at(self.index, result, target, start, question, asked, self.options.answer_options())
         return dataclasses.replace(answer, language=language)  # the reader chose to read it in that language
 
