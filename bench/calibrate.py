@@ -46,7 +46,6 @@ from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
 from knowledge.index import Index
 from knowledge.model import Note
 from knowledge.search import search
-from knowledge.semantic import embed_notes
 from knowledge.update import apply_changes
 
 from .generate import REAL_CORPUS
@@ -131,11 +130,13 @@ def without_fact(engine: Engine, notes: list[Note], needles: list[str], question
         if not kept:
             return None
         changed.append(dataclasses.replace(note, passages=kept, content_hash=f"{note.content_hash}:without-fact"))
-    index = apply_changes(engine.index, changed, [])
-    if index is None or index.dense is None or engine.encoder is None:
-        return index
-    vectors = {**engine.vectors, **embed_notes(engine.encoder, changed, engine.vectors)}
-    return dataclasses.replace(index, dense=index.dense.extended(changed, vectors, len(engine.index.notes)))
+    changed_engine = engine.with_changes(changed, [])  # as a reload of the edited notes would
+    return changed_engine.index if changed_engine is not None else None
+
+
+def fitted_on(cases: list[Case]) -> list[Case]:
+    """The cases the gate is fitted on: all but leave-fact-out (reported only, see the docstring)."""
+    return [c for c in cases if c.kind != "leave-fact-out"]
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> Gate:
@@ -242,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     shipped = {model: gate_for(model == "hybrid") for model in ("hybrid", "lexical")}
     for model in ("hybrid", "lexical"):
         lines += summary(f"shipped {model}", rates(cases, shipped[model], model, threshold))
-    fitted_cases = [c for c in cases if c.kind != "leave-fact-out"]
+    fitted_cases = fitted_on(cases)
     train, held_out = split(cases)
     for model in ("hybrid", "lexical"):
         for fit_on, test_on, label in ((train, held_out, "A→B"), (held_out, train, "B→A")):
-            gate = fit(*matrix([c for c in fit_on if c.kind != "leave-fact-out"], model))
+            gate = fit(*matrix(fitted_on(fit_on), model))
             lines += summary(f"held-out {model} {label}", {k: v for k, v in rates(test_on, gate, model, threshold).items()
                                                           if k.endswith(("/found", "/rejected"))})
     fitted = {model: fit(*matrix(fitted_cases, model)) for model in ("hybrid", "lexical")}

@@ -135,16 +135,22 @@ class Engine:
         removed = sorted(before.keys() - {note.path for note in loaded.notes})
         if not changed and not removed:
             return dataclasses.replace(self, problems=loaded.problems, stamps=loaded.stamps)
+        engine = self.with_changes(changed, removed)
+        if engine is None:
+            return Engine.build(self.folders, self.options, self.vectors)
+        return dataclasses.replace(engine, problems=loaded.problems, stamps=loaded.stamps)
+
+    def with_changes(self, changed: list[Note], removed: list[str]) -> "Engine | None":
+        """This engine with `changed` notes (new or edited, by path) and without the `removed` paths,
+        sharing everything else (knowledge.update); None when only a full build can do it right."""
         index = apply_changes(self.index, changed, removed)
         if index is None:
-            return Engine.build(self.folders, self.options, self.vectors)
+            return None
         vectors = self.vectors
         if index.dense is not None and self.encoder is not None and changed:
             vectors = {**vectors, **embed_notes(self.encoder, changed, vectors)}
             index = dataclasses.replace(index, dense=index.dense.extended(changed, vectors, len(self.index.notes)))
-        choices = self.choices.with_notes(changed)
-        return dataclasses.replace(self, index=index, problems=loaded.problems, choices=choices, stamps=loaded.stamps,
-                                   vectors=vectors)
+        return dataclasses.replace(self, index=index, choices=self.choices.with_notes(changed), vectors=vectors)
 
     @property
     def groups(self) -> tuple[NoteGroup, ...]:
