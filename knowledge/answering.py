@@ -59,6 +59,7 @@ _WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如�
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
 _ASKING = ("?", "？", "؟")
+_NUMBERED = re.compile(r"\d+[.)]\s")
 _ANNOUNCING = (":", "：")
 _SENTENCE_MARKS = (".", "!", "?", ":", "。", "！", "？", "：", "؟")
 _FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
@@ -440,7 +441,16 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     announces = _announces(passage)
     following = note.passages[start + 1 :]
     used = {start}
-    for offset, nxt in enumerate(following, start=start + 1):
+    sections = _announced_sections(note, start) if passage.text.rstrip().endswith(_ANNOUNCING) else []
+    for i in sections:  # "… these objectives include:" then a section per objective: their headings are the list
+        piece = note.passages[i].text
+        if len(piece) + 4 > budget:
+            pieces.append((Passage("item", "…"), "…"))
+            break
+        pieces.append((Passage("item", piece), piece))
+        used.add(i)
+        budget -= len(piece) + 4
+    for offset, nxt in enumerate(following if not sections else (), start=start + 1):
         if nxt.kind == "heading" or budget < MIN_PIECE_CHARS:
             break
         relevant = scores is not None and scores[start] > 0 and scores[offset] >= FOLLOW_SHARE * scores[start]
@@ -454,7 +464,7 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         used.add(offset)
         budget -= len(piece)
         announces = _announces(nxt)
-    second = _runner_up(scores, start, used)
+    second = _runner_up(scores, start, used) if not sections else None
     if second is not None and budget >= MIN_PIECE_CHARS and note.passages[second].kind != "heading":
         # Two blocks match almost equally: the fact may be in either, so show both (briefly).
         piece = _passage_text(note.passages[second], question, budget - 2)
@@ -467,6 +477,39 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
+
+
+def _announced_sections(note: Note, start: int) -> list[int]:
+    """The headings of the sections a block announces: the headings right after it at the level of
+    the first one (a level deeper when that one stands alone: a title over the sections), numbered
+    ones only when the first is numbered ("1. …", "2. …", not the "Summary" after them)."""
+    passages = note.passages
+    first = start + 1
+    if first >= len(passages) or passages[first].kind != "heading":
+        return []
+    found = _sibling_headings(passages, first)
+    if len(found) == 1:
+        deeper = next((i for i in range(first + 1, len(passages)) if passages[i].kind == "heading"), None)
+        if deeper is not None and len(passages[deeper].section) > len(passages[first].section):
+            found = _sibling_headings(passages, deeper)
+    return found if len(found) >= LISTED_MIN else []
+
+
+def _sibling_headings(passages: tuple[Passage, ...], first: int) -> list[int]:
+    level = passages[first].section
+    numbered = _NUMBERED.match(passages[first].text) is not None
+    found = []
+    for i in range(first, len(passages)):
+        p = passages[i]
+        if p.kind != "heading":
+            continue
+        if p.section[: len(level)] != level:
+            break  # a shallower heading: the announced sections are over
+        if p.section == level:
+            if numbered and not _NUMBERED.match(p.text):
+                break
+            found.append(i)
+    return found
 
 
 def render_pieces(pieces: list[tuple[Passage, str]]) -> str:

@@ -178,6 +178,45 @@ lang: en
     assert answer.text.startswith("The greenhouse thermostat is set to eighteen degrees in winter.")
 
 
+@pytest.mark.parametrize("title_over_sections", [False, True])
+def test_a_block_announcing_sections_answers_with_their_headings(tmp_path: Path, title_over_sections: bool) -> None:
+    title = "## Pruning an orchard\n\n" if title_over_sections else ""
+    level = "###" if title_over_sections else "##"
+    (tmp_path / "orchard-en.md").write_text(f"""---
+title: Orchard care
+lang: en
+---
+
+An orchard needs four kinds of pruning over the years, and each has its season. The pruning kinds are:
+
+{title}{level} 1. Formative pruning
+
+Shape a young tree in its first three winters.
+
+{level} 2. Maintenance pruning
+
+Remove crossing branches every winter.
+
+{level} 3. Renewal pruning
+
+Cut back old wood on neglected trees.
+
+{level} 4. Summer pruning
+
+Shorten the new shoots in July.
+
+{level} Summary
+
+Prune little and often.
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("what kinds of pruning does an orchard need?")
+    assert answer.answered
+    lines = answer.text.splitlines()
+    assert lines[0].startswith("An orchard needs four kinds of pruning")
+    assert lines[1:] == ["- 1. Formative pruning", "- 2. Maintenance pruning", "- 3. Renewal pruning",
+                         "- 4. Summer pruning"]
+
+
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
 def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
     engine = Engine.build([CORPUS])
