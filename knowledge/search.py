@@ -214,7 +214,7 @@ def search(index: Index, question: str, language: str | None = None, limit: int 
     first = hits[0]
     at = candidates.index(first.group)
     evidence = _evidence(index, units, first, at, found, dense, lexical, top_lexical,
-                         lexical_order[0] if lexical_order else -1, lexical_confidence, language)
+                         lexical_hits[0].group if lexical_hits else -1, lexical_confidence, language)
     confidence = gate_for(dense is not None).probability(evidence)
     named = [u for u in range(len(units)) if units[u].name and units[u].weight > 0]
     absent = tuple(units[u].word for u in named if not units[u].alternatives or found[u][at] < NAME_PRESENT)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.engine import Engine
+from knowledge.engine import Engine, EngineOptions
 from knowledge.search import search
 
 
@@ -37,3 +37,21 @@ def test_a_cjk_pair_between_two_found_pairs_counts_as_found(tmp_path: Path) -> N
     best = result.best
     assert best is not None and engine.index.note_of(best.passage).rel_path == "save-zh.md"
     assert best.coverage == 1.0
+
+
+def test_the_word_search_leader_is_the_note_that_covers_the_question(tmp_path: Path) -> None:
+    # A page titled with two of the words outscores on title and repetition alone; the note that has
+    # every word of the question leads the word search once coverage counts, so the word search's
+    # confidence is that note's (it was read off the other ordering and counted as 0).
+    _note(tmp_path, "pump-en.md", "Pump pressure", "en",
+          "\n\n".join(f"The pump pressure gauge {i} reads high." for i in range(6)))
+    _note(tmp_path, "valves-en.md", "Valves", "en", "A relief valve opens when the pump pressure passes four bar.")
+    for i in range(30):  # a blog around them, where "pump" and "pressure" are common and "relief" is rare
+        tail = "; the pump keeps the pressure." if i % 3 == 0 else "."
+        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun{tail}")
+    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    result = search(engine.index, "pump pressure relief", "en")
+    best = result.best
+    assert best is not None and engine.index.note_of(best.passage).rel_path == "valves-en.md"
+    assert result.evidence is not None
+    assert result.evidence.lexical_first == 1.0 and result.evidence.lexical_confidence > 0
