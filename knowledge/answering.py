@@ -31,6 +31,7 @@ LOCAL_SHARE = 0.6  # the asker's translation answers from its own best match whe
 SHORT_PASSAGE_CHARS = 80
 SHORT_PARENT_CHARS = 80  # the parser gives a nested item its parent's text up to this length
 CODE_LINES = 3
+LEAD_IN_CHARS = 200  # of the block that introduces a code block, its end (the sentences before the code)
 SUGGESTIONS = 3
 DEFINING_WITHIN = 12  # passages from the top where a note says what its subject is
 DEFINING_CHARS = 120  # a defining sentence names its subject this early
@@ -436,9 +437,16 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
             scores[start + 1] = max(scores[start + 1], scores[start])
         start += 1
     passage = note.passages[start]
-    pieces = [(passage, _passage_text(passage, question, MAX_ANSWER_CHARS))]
+    found = start  # the block that matched: what later blocks are compared with
+    lead = _lead_in(note, start)
+    if lead is not None:  # code never comes first: the words that introduce it do
+        passage, start = note.passages[lead], lead
+        pieces = [(passage, _last_sentences(passage.text, LEAD_IN_CHARS))]
+        announces = True
+    else:
+        pieces = [(passage, _passage_text(passage, question, MAX_ANSWER_CHARS))]
+        announces = _announces(passage)
     budget = MAX_ANSWER_CHARS - len(pieces[0][1])
-    announces = _announces(passage)
     following = note.passages[start + 1 :]
     used = {start}
     sections = _announced_sections(note, start) if passage.text.rstrip().endswith(_ANNOUNCING) else []
@@ -453,7 +461,7 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     for offset, nxt in enumerate(following if not sections else (), start=start + 1):
         if nxt.kind == "heading" or budget < MIN_PIECE_CHARS:
             break
-        relevant = scores is not None and scores[start] > 0 and scores[offset] >= FOLLOW_SHARE * scores[start]
+        relevant = scores is not None and scores[found] > 0 and scores[offset] >= FOLLOW_SHARE * scores[found]
         if not (announces or relevant):
             break
         # The code a line announces is its point: fewer lines of it rather than none.
@@ -464,7 +472,7 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         used.add(offset)
         budget -= len(piece)
         announces = _announces(nxt)
-    second = _runner_up(scores, start, used) if not sections else None
+    second = _runner_up(scores, found, used) if not sections else None
     if second is not None and budget >= MIN_PIECE_CHARS and note.passages[second].kind != "heading":
         # Two blocks match almost equally: the fact may be in either, so show both (briefly).
         piece = _passage_text(note.passages[second], question, budget - 2)
@@ -477,6 +485,29 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
+
+
+def _lead_in(note: Note, start: int) -> int | None:
+    """The block just before a code block at `start` that introduces it (same section, text)."""
+    if note.passages[start].kind != "code" or start == 0:
+        return None
+    before = note.passages[start - 1]
+    if before.kind in ("paragraph", "item") and before.section == note.passages[start].section \
+            and not _link_only(before):
+        return start - 1
+    return None
+
+
+def _last_sentences(text: str, limit: int) -> str:
+    """The end of a block, whole sentences up to `limit` (at least the last one)."""
+    if len(text) <= limit:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    first = len(sentences) - 1
+    while first > 0 and sum(len(s) + 1 for s in sentences[first - 1:]) <= limit:
+        first -= 1
+    joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[-1][:3]) else " "
+    return _trim(joiner.join(sentences[first:]), limit)
 
 
 def _announced_sections(note: Note, start: int) -> list[int]:

@@ -178,6 +178,29 @@ lang: en
     assert answer.text.startswith("The greenhouse thermostat is set to eighteen degrees in winter.")
 
 
+def test_code_that_answers_comes_after_the_words_that_introduce_it(tmp_path: Path) -> None:
+    (tmp_path / "kiln-en.md").write_text("""---
+title: Kiln control
+lang: en
+---
+
+The kiln controller has a small command line. Plenty of glazes like a slow ramp near the top.
+
+To hold the kiln at a temperature for a while, run:
+
+```
+kilnctl hold --minutes 20
+```
+
+Holding longer than an hour wears the elements.
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("kilnctl hold minutes")
+    assert answer.answered
+    lines = answer.text.splitlines()
+    assert lines[0] == "To hold the kiln at a temperature for a while, run:"
+    assert lines[1:4] == ["```", "kilnctl hold --minutes 20", "```"]
+
+
 @pytest.mark.parametrize("title_over_sections", [False, True])
 def test_a_block_announcing_sections_answers_with_their_headings(tmp_path: Path, title_over_sections: bool) -> None:
     title = "## Pruning an orchard\n\n" if title_over_sections else ""
