@@ -109,7 +109,15 @@ def _token_terms(token: str, prefixes: bool) -> tuple[str, ...]:
         for part in re.split(r"[._'’]", token):
             out.extend(_word_terms(part, stops, prefixes))
         return tuple(out)
-    return tuple(_word_terms(token.replace("’", "'").split("'")[-1], stops, prefixes))
+    return tuple(_word_terms(_without_apostrophe(token), stops, prefixes))
+
+
+def _without_apostrophe(token: str) -> str:
+    """The word an apostrophe hangs on: after an elided article ("l'homme", "dell'algoritmo"),
+    before a short ending ("TCP's", "don't", "they're")."""
+    parts = token.replace("’", "'").split("'")
+    first, last = parts[0], parts[-1]
+    return first if len(last) <= 2 and len(first) > len(last) else last
 
 
 # token → its terms: the same words recur across every note. Plain dicts, emptied when full,

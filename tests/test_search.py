@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from knowledge.engine import Engine, EngineOptions
 from knowledge.search import search
+from knowledge.text import terms
 
 
 def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
@@ -55,3 +58,25 @@ def test_the_word_search_leader_is_the_note_that_covers_the_question(tmp_path: P
     assert best is not None and engine.index.note_of(best.passage).rel_path == "valves-en.md"
     assert result.evidence is not None
     assert result.evidence.lexical_first == 1.0 and result.evidence.lexical_confidence > 0
+
+
+@pytest.mark.parametrize("text, term", [
+    ("TCP's sliding window", "tcp"),  # a possessive keeps its word, not the "s"
+    ("Karpathy’s repo", "karpathy"),
+    ("l'homme", "homme"),  # an elided article gives way to its noun
+    ("dell'algoritmo", "algoritmo"),
+])
+def test_the_word_an_apostrophe_hangs_on_is_the_term(text: str, term: str) -> None:
+    assert term in terms(text)
+
+
+def test_a_title_with_a_possessive_answers_for_its_name(tmp_path: Path) -> None:
+    _note(tmp_path, "window-en.md", "Understanding TCP's Sliding Window", "en",
+          "In TCP's flow control the receiver advertises how many bytes it can still accept.")
+    _note(tmp_path, "frames-en.md", "Sliding doors", "en", "A sliding window frame runs on two rails.")
+    for i in range(30):
+        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
+    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    result = search(engine.index, "how does the TCP sliding window work?", "en")
+    assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == "window-en.md"
+    assert result.evidence is not None and result.evidence.missing_names == 0.0  # "TCP" is found
