@@ -4,8 +4,9 @@ Latin/Cyrillic/Arabic/Devanagari text splits into words (case and Latin accents 
 a plural "s" trimmed, stop words dropped); every long word also yields a 5-letter
 prefix term so that cognates and inflections meet ("historial"/"history",
 "producción"/"production"). Chinese, Japanese and Korean have no spaces, so their
-runs become character bigrams. Command-line flags ("-v", "--forest") and dotted names
-("group.id") are kept whole as well, because they are often the fact asked for.
+runs become character bigrams. Command-line flags ("-v", "--forest"), dotted names
+("group.id") and "c++", "g++", "c#" are kept whole as well, because they are often the
+fact asked for.
 """
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ _WORD_CHARS = (
     "\u0620-\u065f\u0660-\u0669\u066e-\u06d3\u06d5-\u06ff"  # Arabic letters, marks, digits (not ، ؛ ؟)
     "\u0900-\u097f"  # Devanagari letters and vowel signs
 )
-_TOKEN = re.compile(  # a run of CJK, a flag, or a word (dotted names whole)
+_TOKEN = re.compile(  # a run of CJK, a flag, or a word (dotted names whole, "c++", "notepad++", "c#" whole)
     rf"[{_CJK}]+"
-    rf"|(?<![{_WORD_CHARS}])--?[a-z][a-z0-9-]*"
-    rf"|[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*"
+    rf"|(?<![{_WORD_CHARS}+])--?[a-z][a-z0-9-]*"
+    rf"|[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*(?:\+\+|(?<![{_WORD_CHARS}][{_WORD_CHARS}])#)?"
 )
 _CJK_START = re.compile(rf"[{_CJK}]")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
@@ -104,6 +105,8 @@ def _token_terms(token: str, prefixes: bool) -> tuple[str, ...]:
     stops = stop_words()
     if token[0] == "-":
         return (token, *_word_terms(token.lstrip("-"), stops, prefixes))
+    if token[-1] in "+#":  # "c++", "g++", "c#": the language or tool, not the letter
+        return (token, *_word_terms(token.rstrip("+#"), stops, prefixes))
     if any(sep in token for sep in "._"):
         out = [token]  # keep "group.id" / "is_available" whole as well as its parts
         for part in re.split(r"[._'’]", token):
@@ -156,10 +159,10 @@ def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
 
 def is_compound_term(term: str) -> bool:
     """A flag ("--hard") or dotted name ("group.id"), emitted beside its parts for precision."""
-    return term.startswith("-") or "." in term or "_" in term
+    return term.startswith("-") or "." in term or "_" in term or term.endswith(("+", "#"))
 
 
-_RAW_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f.\-_]*")  # Latin words only
+_RAW_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f.\-_]*(?:\+\+|#)?")  # Latin words only
 _OTHER_SCRIPT = re.compile(rf"[{_CJK}\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]")
 
 

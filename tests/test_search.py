@@ -80,3 +80,14 @@ def test_a_title_with_a_possessive_answers_for_its_name(tmp_path: Path) -> None:
     result = search(engine.index, "how does the TCP sliding window work?", "en")
     assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == "window-en.md"
     assert result.evidence is not None and result.evidence.missing_names == 0.0  # "TCP" is found
+
+
+def test_c_plus_plus_and_c_sharp_are_words_of_their_own(tmp_path: Path) -> None:
+    _note(tmp_path, "cpp-en.md", "Releases", "en", "C++ was first released in 1985.")
+    _note(tmp_path, "cs-en.md", "Versions", "en", "C# was first released in 2000.")
+    for i in range(30):
+        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
+    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    for question, note in (("when was C# first released?", "cs-en.md"), ("when was C++ first released?", "cpp-en.md")):
+        result = search(engine.index, question, "en")
+        assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == note, question
