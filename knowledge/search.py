@@ -50,6 +50,9 @@ COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wher
 MIN_COMMON_PASSAGES = 20  # …and than this (in a handful of notes, every word is in 5% of the passages)
 
 
+_NO_POSTINGS = Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))  # a word only titles have
+
+
 @dataclass(frozen=True)
 class QueryUnit:
     """One word of the question and the index terms that may stand for it."""
@@ -97,7 +100,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
     foreign = language is not None and language not in index.languages
     names = name_terms(question, language)
     for word in terms(question, prefixes=False):
-        if word in units or (word not in index.postings and _looks_like_stop_word(word)):
+        if word in units or (word not in index.postings and word not in index.title_postings and _looks_like_stop_word(word)):
             continue
         alternatives = _alternatives(index, word)
         if any(factor > PREFIX_FACTOR for _, factor in alternatives):
@@ -135,7 +138,7 @@ def _cjk(word: str) -> bool:
 def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
     """Index terms standing for a question word: itself, else close spellings or completions; and its prefix."""
     found: list[tuple[str, float]] = []
-    if word in index.postings:
+    if word in index.postings or word in index.title_postings:  # a title's words count as the note's
         found.append((word, 1.0))
     elif word.isascii() and word[:1].isalpha():
         if len(word) >= 4:
@@ -231,7 +234,7 @@ def _lexical_scores(index: Index, units: tuple[QueryUnit, ...]):
     title_scores = np.zeros(len(index.notes), dtype=np.float32)
     name_scores = np.zeros(n, dtype=np.float32) if any(unit.name for unit in units) else None
     # Looked up once: the coverage below reads the same postings (layers are concatenated per look-up).
-    postings = {term: index.postings[term] for unit in units for term, _ in unit.alternatives}
+    postings = {term: index.postings.get(term) or _NO_POSTINGS for unit in units for term, _ in unit.alternatives}
     titles = {term: index.title_postings.get(term) for term in postings}
     for unit in units:
         for term, factor in unit.alternatives:

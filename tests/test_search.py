@@ -91,3 +91,13 @@ def test_c_plus_plus_and_c_sharp_are_words_of_their_own(tmp_path: Path) -> None:
     for question, note in (("when was C# first released?", "cs-en.md"), ("when was C++ first released?", "cpp-en.md")):
         result = search(engine.index, question, "en")
         assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == note, question
+
+
+def test_words_only_the_title_has_count_as_the_notes(tmp_path: Path) -> None:
+    _note(tmp_path, "zebra-en.md", "Zebra daemon", "en", "It listens on port 7007.")
+    _note(tmp_path, "ports-en.md", "Ports", "en", "The print server listens on port 631.")
+    for i in range(30):
+        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
+    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    answer = engine.ask("which port does the zebra daemon listen on?")
+    assert answer.answered and "7007" in answer.text
