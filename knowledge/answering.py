@@ -562,7 +562,9 @@ def render_pieces(pieces: list[tuple[Passage, str]]) -> str:
             lines.append(f"**{text}**")
         else:
             lines.append(text)
-    lines = _once(_parents_once(lines))
+    for _ in range(3):  # a label taken out may leave the nested items' own shared label: a level each pass
+        lines = _parents_once(lines)
+    lines = _once(lines)
     if len(lines) == 1 and lines[0].startswith("- "):
         return lines[0][2:]  # one item alone reads as a sentence
     return "\n".join(lines).strip()
@@ -570,17 +572,21 @@ def render_pieces(pieces: list[tuple[Passage, str]]) -> str:
 
 def _parents_once(lines: list[str]) -> list[str]:
     """Sibling items that each carry their parent's words ("- P: a", "- P: b") → "- P:" with
-    "a" and "b" nested under it."""
+    "a" and "b" nested under it, at any depth (a code block between two of them stays, under the first)."""
     out: list[str] = []
     parent = None
     for i, line in enumerate(lines):
+        if line.startswith("```") and parent is not None:
+            out.append(line)  # the code of the item before: the siblings may go on after it
+            continue
         prefix = _item_prefix(line)
-        nxt = _item_prefix(lines[i + 1]) if i + 1 < len(lines) else None
+        nxt = next((_item_prefix(later) for later in lines[i + 1:] if not later.startswith("```")), None)
         if prefix is not None and (prefix == parent or prefix == nxt):
+            indent, head = prefix
             if prefix != parent:
-                out.append(f"- {prefix}:")
+                out.append(f"{indent}- {head}:")
                 parent = prefix
-            out.append("  - " + line[len(prefix) + 4:].lstrip())
+            out.append(f"{indent}  - " + line[len(indent) + len(head) + 4:].lstrip())
             continue
         parent = None
         out.append(line)
@@ -600,11 +606,13 @@ def _once(lines: list[str]) -> list[str]:
     return out
 
 
-def _item_prefix(line: str) -> str | None:
-    if not line.startswith("- "):
+def _item_prefix(line: str) -> tuple[str, str] | None:
+    """(indent, label) of a list line that reads "- label: text"."""
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    if not line.startswith("- ", len(indent)):
         return None
-    head, sep, rest = line[2:].partition(": ")
-    return head if sep and rest and len(head) <= SHORT_PARENT_CHARS else None
+    head, sep, rest = line[len(indent) + 2:].partition(": ")
+    return (indent, head) if sep and rest and len(head) <= SHORT_PARENT_CHARS else None
 
 
 def _without_parent(text: str, shown: list[str]) -> tuple[bool, str]:

@@ -1,12 +1,15 @@
 """Answers shaped by the question: "what is X?", "which …?", and answers that read well."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from knowledge.answering import render_pieces
 from knowledge.engine import Engine
+from knowledge.model import Passage
 from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
@@ -178,6 +181,18 @@ lang: en
     assert answer.text.startswith("The greenhouse thermostat is set to eighteen degrees in winter.")
 
 
+def test_a_shared_label_is_said_once_at_every_depth_and_across_code() -> None:
+    items = ["Memory: Look for lines like: -Xms is the initial heap size.",
+             "Memory: Look for lines like: -Xmx is the maximum heap size."]
+    text = render_pieces([(Passage("item", t), t) for t in items])
+    assert text.splitlines() == ["- Memory:", "  - Look for lines like:", "    - -Xms is the initial heap size.",
+                                 "    - -Xmx is the maximum heap size."]
+    pieces = [(Passage("item", "Check: run this:"), "Check: run this:"), (Passage("code", "java -version"), "```\njava -version\n```"),
+              (Passage("item", "Check: the path is right."), "Check: the path is right.")]
+    assert render_pieces(pieces).splitlines() == ["- Check:", "  - run this:", "```", "java -version", "```",
+                                                  "  - the path is right."]
+
+
 def test_code_that_answers_comes_after_the_words_that_introduce_it(tmp_path: Path) -> None:
     (tmp_path / "kiln-en.md").write_text("""---
 title: Kiln control
@@ -245,7 +260,7 @@ def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_headin
     engine = Engine.build([CORPUS])
     headings = {p.text.strip() for note in engine.notes for p in note.passages if p.kind == "heading"}
     questions = [item["q"] for path in DEV_FILES for item in yaml.safe_load(path.read_text("utf-8"))]
-    repeated, heading_first = [], []
+    repeated, heading_first, labelled_twice = [], [], []
     for question in questions:
         answer = engine.ask(question)
         if not answer.answered:
@@ -256,8 +271,28 @@ def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_headin
             repeated.append((question, answer.text))
         if answer.text.splitlines()[0].strip(" -*") in headings:
             heading_first.append((question, answer.text))
+        if _siblings_share_a_label(answer.text):
+            labelled_twice.append((question, answer.text))
     assert repeated == []
     assert heading_first == []
+    assert labelled_twice == []
+
+
+def _siblings_share_a_label(text: str) -> bool:
+    """Two list items in a row (code between them aside) at the same depth that begin with the same "label: "."""
+    previous, inside = None, False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+            continue
+        if inside:
+            continue
+        match = re.match(r"^(\s*)- ([^:\n]{1,80}): \S", line)
+        current = (match.group(1), match.group(2)) if match else None
+        if current is not None and current == previous:
+            return True
+        previous = current
+    return False
 
 
 def _inside_code(text: str, line: str) -> bool:
