@@ -138,7 +138,7 @@ def answer_at(index: Index, result: SearchResult, note: Note, start: int, questi
         answer_language=note.lang,
         sources=(source_of(note, options.base_url),),
         score=round(result.confidence, 4),
-        section=passage.section,
+        section=(*passage.section, passage.text) if passage.kind == "heading" else passage.section,
     )
 
 

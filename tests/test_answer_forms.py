@@ -304,3 +304,22 @@ def _inside_code(text: str, line: str) -> bool:
         elif current == line:
             return inside
     return False
+
+
+def test_an_answer_under_a_heading_says_that_heading_is_its_section(tmp_path: Path) -> None:
+    (tmp_path / "bees-en.md").write_text("""---
+title: Beekeeping
+lang: en
+---
+
+## Swarm control
+
+Split the colony before the queen cells are capped.
+
+## Winter feeding
+
+Give fondant when the hive feels light in January.
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("winter feeding")
+    assert answer.answered and answer.text.startswith("Give fondant")
+    assert answer.section == ("Winter feeding",)
