@@ -14,6 +14,15 @@ def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
     (folder / name).write_text(f"---\ntitle: {title}\nlang: {lang}\n---\n\n{body}\n", encoding="utf-8")
 
 
+def _among_garden_notes(folder: Path, *notes: tuple[str, str, str]) -> Engine:
+    """English notes (file, title, body) in a blog of 30 others, so that their words are rare; word search only."""
+    for name, title, body in notes:
+        _note(folder, name, title, "en", body)
+    for i in range(30):
+        _note(folder, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
+    return Engine.build([folder], EngineOptions(semantic=False))
+
+
 def test_a_title_counts_once_not_once_per_passage(tmp_path: Path) -> None:
     # Two notes whose titles name the topic and whose text says nothing about it: the longer
     # one must not rank higher for having more passages under that title.
@@ -71,33 +80,26 @@ def test_the_word_an_apostrophe_hangs_on_is_the_term(text: str, term: str) -> No
 
 
 def test_a_title_with_a_possessive_answers_for_its_name(tmp_path: Path) -> None:
-    _note(tmp_path, "window-en.md", "Understanding TCP's Sliding Window", "en",
-          "In TCP's flow control the receiver advertises how many bytes it can still accept.")
-    _note(tmp_path, "frames-en.md", "Sliding doors", "en", "A sliding window frame runs on two rails.")
-    for i in range(30):
-        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = _among_garden_notes(
+        tmp_path,
+        ("window-en.md", "Understanding TCP's Sliding Window",
+         "In TCP's flow control the receiver advertises how many bytes it can still accept."),
+        ("frames-en.md", "Sliding doors", "A sliding window frame runs on two rails."))
     result = search(engine.index, "how does the TCP sliding window work?", "en")
     assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == "window-en.md"
     assert result.evidence is not None and result.evidence.missing_names == 0.0  # "TCP" is found
 
 
 def test_c_plus_plus_and_c_sharp_are_words_of_their_own(tmp_path: Path) -> None:
-    _note(tmp_path, "cpp-en.md", "Releases", "en", "C++ was first released in 1985.")
-    _note(tmp_path, "cs-en.md", "Versions", "en", "C# was first released in 2000.")
-    for i in range(30):
-        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = _among_garden_notes(tmp_path, ("cpp-en.md", "Releases", "C++ was first released in 1985."),
+                                 ("cs-en.md", "Versions", "C# was first released in 2000."))
     for question, note in (("when was C# first released?", "cs-en.md"), ("when was C++ first released?", "cpp-en.md")):
         result = search(engine.index, question, "en")
         assert result.best is not None and engine.index.note_of(result.best.passage).rel_path == note, question
 
 
 def test_words_only_the_title_has_count_as_the_notes(tmp_path: Path) -> None:
-    _note(tmp_path, "zebra-en.md", "Zebra daemon", "en", "It listens on port 7007.")
-    _note(tmp_path, "ports-en.md", "Ports", "en", "The print server listens on port 631.")
-    for i in range(30):
-        _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = _among_garden_notes(tmp_path, ("zebra-en.md", "Zebra daemon", "It listens on port 7007."),
+                                 ("ports-en.md", "Ports", "The print server listens on port 631."))
     answer = engine.ask("which port does the zebra daemon listen on?")
     assert answer.answered and "7007" in answer.text
