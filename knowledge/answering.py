@@ -503,11 +503,17 @@ def _last_sentences(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-    first = len(sentences) - 1
-    while first > 0 and sum(len(s) + 1 for s in sentences[first - 1:]) <= limit:
+    first, length = len(sentences) - 1, len(sentences[-1])
+    while first > 0 and length + len(sentences[first - 1]) + 1 <= limit:
         first -= 1
-    joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[-1][:3]) else " "
-    return _trim(joiner.join(sentences[first:]), limit)
+        length += len(sentences[first]) + 1
+    return _trim(_joined(sentences[first:]), limit)
+
+
+def _joined(sentences: list[str]) -> str:
+    """Sentences cut out of one block, joined as it wrote them (no space between Chinese or Japanese ones)."""
+    joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[0][:3]) else " "
+    return joiner.join(s.strip() for s in sentences)
 
 
 def _announced_sections(note: Note, start: int) -> list[int]:
@@ -562,8 +568,9 @@ def render_pieces(pieces: list[tuple[Passage, str]]) -> str:
             lines.append(f"**{text}**")
         else:
             lines.append(text)
-    for _ in range(3):  # a label taken out may leave the nested items' own shared label: a level each pass
-        lines = _parents_once(lines)
+    # A label taken out may leave the nested items' own shared label: a level each pass, until none is left.
+    while (nested := _parents_once(lines)) != lines:
+        lines = nested
     lines = _once(lines)
     if len(lines) == 1 and lines[0].startswith("- "):
         return lines[0][2:]  # one item alone reads as a sentence
@@ -700,8 +707,7 @@ def _best_sentences(text: str, question: str, limit: int = 0) -> str:
     while end + 1 < len(sentences) and length + len(sentences[end + 1]) + 1 <= limit:
         end += 1
         length += len(sentences[end]) + 1
-    joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[best][:3]) else " "
-    return _trim(joiner.join(s.strip() for s in sentences[best : end + 1]), limit)
+    return _trim(_joined(sentences[best : end + 1]), limit)
 
 
 def _trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:

@@ -166,6 +166,10 @@ class Index:
     def note_of(self, pid: int) -> Note:
         return self.notes[int(self.passage_note[pid])]
 
+    def knows(self, term: str) -> bool:
+        """True when a passage or a note's title has the term."""
+        return term in self.postings or term in self.title_postings
+
     @property
     def unseen_idf(self) -> float:
         """The idf of a word in no passage: the rarest there can be."""

@@ -100,7 +100,7 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
     foreign = language is not None and language not in index.languages
     names = name_terms(question, language)
     for word in terms(question, prefixes=False):
-        if word in units or (word not in index.postings and word not in index.title_postings and _looks_like_stop_word(word)):
+        if word in units or (not index.knows(word) and _looks_like_stop_word(word)):
             continue
         alternatives = _alternatives(index, word)
         if any(factor > PREFIX_FACTOR for _, factor in alternatives):
@@ -138,7 +138,7 @@ def _cjk(word: str) -> bool:
 def _alternatives(index: Index, word: str) -> list[tuple[str, float]]:
     """Index terms standing for a question word: itself, else close spellings or completions; and its prefix."""
     found: list[tuple[str, float]] = []
-    if word in index.postings or word in index.title_postings:  # a title's words count as the note's
+    if index.knows(word):  # a title's words count as the note's
         found.append((word, 1.0))
     elif word.isascii() and word[:1].isalpha():
         if len(word) >= 4:

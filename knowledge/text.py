@@ -158,7 +158,7 @@ def _word_terms(word: str, stops: frozenset[str], prefixes: bool) -> list[str]:
 
 
 def is_compound_term(term: str) -> bool:
-    """A flag ("--hard") or dotted name ("group.id"), emitted beside its parts for precision."""
+    """A flag ("--hard"), dotted name ("group.id") or "c++"/"c#", emitted beside its parts for precision."""
     return term.startswith("-") or "." in term or "_" in term or term.endswith(("+", "#"))
 
 
