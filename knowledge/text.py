@@ -185,10 +185,13 @@ def name_terms(text: str, language: str | None = None) -> frozenset[str]:
         while i >= 0 and text[i].isspace():
             i -= 1
         sentence_start = i < 0 or text[i] in ".!?¿¡:;。！？"
-        capitalised = token[0].isupper() and not nouns_capitalised and \
-            (not sentence_start or fold(token) not in stop_words())
-        if foreign_script and token.isascii() and fold(token) not in stop_words():
-            capitalised = True
-        if capitalised or any(ch.isupper() for ch in token[1:]) or any(ch.isdigit() for ch in token):
-            names.update(terms(token, prefixes=False))
+        # Each part of a hyphenated word on its own: "LSTM-Zelle" names LSTM, not "Zelle";
+        # "S-shaped" names nothing.
+        for n, part in enumerate(p for p in token.split("-") if p):
+            capitalised = part[0].isupper() and not nouns_capitalised and \
+                (n > 0 or not sentence_start or fold(part) not in stop_words())
+            if foreign_script and part.isascii() and fold(part) not in stop_words():
+                capitalised = True
+            if capitalised or any(ch.isupper() for ch in part[1:]) or any(ch.isdigit() for ch in part):
+                names.update(terms(part, prefixes=False))
     return frozenset(names)

@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.engine import Engine, EngineOptions
 from knowledge.search import search
-from knowledge.text import terms
+from knowledge.text import name_terms, terms
 
 
 def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
@@ -77,6 +77,16 @@ def test_the_word_search_leader_is_the_note_that_covers_the_question(tmp_path: P
 ])
 def test_the_word_an_apostrophe_hangs_on_is_the_term(text: str, term: str) -> None:
     assert term in terms(text)
+
+
+@pytest.mark.parametrize("question, language, names", [
+    ("Wie viele Tore hat eine LSTM-Zelle?", "de", {"lstm"}),  # a German noun after a hyphen is no name
+    ("why avoid the S-shaped logistic curve", "en", set()),
+    ("does GPT-4 use vLLM-based serving?", "en", {"gpt", "4", "vllm"}),
+    ("Ha senso usare Redis qui?", "it", {"redis"}),  # "Ha": a verb at the start, not a name
+])
+def test_names_are_judged_part_by_part_of_a_hyphenated_word(question: str, language: str, names: set[str]) -> None:
+    assert name_terms(question, language) == names
 
 
 def test_a_title_with_a_possessive_answers_for_its_name(tmp_path: Path) -> None:
