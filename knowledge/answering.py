@@ -446,6 +446,9 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     else:
         pieces = [(passage, _passage_text(passage, question, MAX_ANSWER_CHARS))]
         announces = _announces(passage)
+        if announces and _crowds_out_what_it_announces(note, start, pieces[0][1]):
+            # A long paragraph ending "Here's why:" is there for its list: its end introduces it.
+            pieces = [(passage, _last_sentences(passage.text, LEAD_IN_CHARS))]
     budget = MAX_ANSWER_CHARS - len(pieces[0][1])
     following = note.passages[start + 1 :]
     used = {start}
@@ -485,6 +488,17 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
+
+
+def _crowds_out_what_it_announces(note: Note, start: int, piece: str) -> bool:
+    """True when the block at `start`, shown as `piece`, leaves no room for the list, code or
+    sections after it that it announces."""
+    if start + 1 >= len(note.passages) or note.passages[start].kind != "paragraph":
+        return False
+    after = note.passages[start + 1]
+    if after.kind not in ("item", "code", "heading") or after.section != note.passages[start].section:
+        return False
+    return MAX_ANSWER_CHARS - len(piece) < min(len(after.text), LEAD_IN_CHARS)
 
 
 def _lead_in(note: Note, start: int) -> int | None:

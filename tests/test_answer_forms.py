@@ -255,6 +255,29 @@ Prune little and often.
                          "- 4. Summer pruning"]
 
 
+@pytest.mark.parametrize("as_sections", [False, True])
+def test_a_long_paragraph_announcing_a_list_gives_way_to_the_list(tmp_path: Path, as_sections: bool) -> None:
+    filler = " ".join(f"Old orchards kept {fruit} trees in long rows beside the lane." for fruit in
+                      ("apple", "pear", "plum", "cherry", "quince", "medlar", "apricot"))
+    entries = ["Frost pockets kill the blossom", "Wet roots rot in clay", "Deer strip the bark"]
+    listed = "\n\n".join(f"## {i}. {e}\n\nMore about it." for i, e in enumerate(entries, 1)) if as_sections \
+        else "\n".join(f"- {e}." for e in entries)
+    (tmp_path / "orchard-en.md").write_text(f"""---
+title: Orchard troubles
+lang: en
+---
+
+{filler} Young orchard trees die for three main reasons:
+
+{listed}
+""", encoding="utf-8")
+    answer = Engine.build([tmp_path]).ask("why do young orchard trees die?")
+    assert answer.answered
+    lines = answer.text.splitlines()
+    assert lines[0].endswith("Young orchard trees die for three main reasons:") and len(lines[0]) <= 200
+    assert all(any(entry in line for line in lines[1:]) for entry in entries), answer.text
+
+
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
 def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
     engine = Engine.build([CORPUS])
