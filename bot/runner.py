@@ -120,6 +120,7 @@ def _run(config: Config, token: str, engines: list[Engine], bot_options: dict[st
     if options.cache_dir is not None:
         _clean_up(options.cache_dir)
     _log.info("Loading notes from %s", ", ".join(map(str, config.notes.folders)))
+    stopping.stop_if_requested()
     try:
         engine = Engine.build(config.notes.folders, options)
     except Exception as exc:
@@ -127,6 +128,7 @@ def _run(config: Config, token: str, engines: list[Engine], bot_options: dict[st
         fail(f"could not load the notes: {exc}")
         return 1
     engines.append(engine)
+    stopping.stop_if_requested()
     for problem in engine.problems:
         _log.warning("Skipped broken note %s", problem)
     stats = engine.stats()

@@ -20,11 +20,14 @@ import logging
 import os
 import signal
 import threading
+from types import FrameType
 from typing import Callable, Iterator
 
 _log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+REDELIVER_SECONDS = 0.02
+_LOGGING_DIR = os.path.dirname(logging.__file__)
 
 
 class _State:
@@ -57,10 +60,15 @@ def _reset_in_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _handle(signum: int, frame: object) -> None:
+def _handle(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
     if _state.requested is not None:
         _log.info("Got %s again: already stopping", name)
+        return
+    if _state.on_stop is None and _unraisable_in(frame):
+        # Raised here, the KeyboardInterrupt would be dropped or leave a lock taken: the same
+        # signal again in a moment, out of this frame.
+        threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signum)).start()
         return
     _state.requested = signum
     if _state.on_stop is not None and _state.loop is not None:
@@ -71,6 +79,22 @@ def _handle(signum: int, frame: object) -> None:
     # Unwinds the build; the note readers' pool then waits only for the shares being read
     # (the queued ones are cancelled), and the readers exit with it.
     raise KeyboardInterrupt
+
+
+def _unraisable_in(frame: FrameType | None) -> bool:
+    """True in a frame an exception must not come out of: the import system's weakref callbacks
+    and finalizers, whose exceptions Python prints and drops, and the logging module, whose lock
+    would stay taken (another thread's next log line then waits forever)."""
+    if frame is None:
+        return False
+    file = frame.f_code.co_filename
+    return file.startswith(("<frozen importlib", _LOGGING_DIR)) or frame.f_code.co_name == "__del__"
+
+
+def stop_if_requested() -> None:
+    """Between steps of start-up: stop now if a signal came and its interrupt was lost."""
+    if _state.requested is not None and _state.on_stop is None:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

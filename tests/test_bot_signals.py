@@ -6,11 +6,14 @@ import asyncio
 import logging
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import discord
 import pytest
 
+from bot import stopping
 from bot.connecting import OneLineReconnects
 from bot.runner import HANDLER_NAME, setup_logging
 from knowledge.store import CACHE_FILE, load_cache
@@ -160,3 +163,38 @@ def test_a_gateway_reconnect_is_one_warning_line():
     assert OneLineReconnects().filter(record)
     assert record.levelno == logging.WARNING and record.exc_info is None
     assert record.getMessage() == "Lost the connection to Discord (OSError: Network is unreachable); reconnecting in 4 s"
+
+
+_LANDS_IN = r"""
+import signal, sys, time
+from bot import stopping
+stopping.install()
+try:
+    # The frame a signal interrupts when it lands in that file's code.
+    frame = {}
+    exec(compile("import sys; frame['f'] = sys._getframe()", sys.argv[1], "exec"), {"frame": frame})
+    stopping._handle(signal.SIGTERM, frame["f"])  # must not raise there
+    print("not raised there", flush=True)
+    time.sleep(5)
+    print("never stopped", flush=True)
+except KeyboardInterrupt:
+    print("stopped", flush=True)
+"""
+
+
+# An import's weakref callback drops the exception (and start-up goes on); one raised inside the
+# logging module leaves its lock taken, and the next log line of another thread waits forever.
+@pytest.mark.parametrize("file", ["<frozen importlib._bootstrap>", logging.__file__], ids=["import", "logging"])
+def test_a_signal_landing_where_raising_is_unsafe_is_delivered_again_a_moment_later(file):
+    done = subprocess.run([sys.executable, "-c", _LANDS_IN, file], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.splitlines() == ["not raised there", "stopped"], done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_lost_interrupt_stops_start_up_at_the_next_step(monkeypatch):
+    monkeypatch.setattr(stopping._state, "requested", None)
+    stopping.stop_if_requested()  # nothing asked: goes on
+    monkeypatch.setattr(stopping._state, "requested", signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        stopping.stop_if_requested()
