@@ -4,7 +4,8 @@ One handler for the whole life of the process, installed by `python -m bot` befo
 slow is imported:
 - while start-up runs synchronously (imports, loading the notes), a signal raises
   KeyboardInterrupt in the main thread, which unwinds the build (a cache being written
-  finishes first: bot.runner waits for its thread);
+  finishes first: bot.runner waits for its thread); where an exception would be dropped or
+  leave a lock taken (an import's callbacks, the logging module) it is sent again a moment later;
 - once the bot serves, a signal only calls the callback given to `serving()` (on the event
   loop), which stops taking new work and lets answers in flight finish.
 A second signal while stopping is logged and ignored: the stop is bounded already, and an
