@@ -218,6 +218,16 @@ def summary(name: str, figures: dict[str, tuple[int, int]]) -> list[str]:
     return [f"| {name} | {key} | {ok}/{n} | {ok / n:.3f} |" for key, (ok, n) in figures.items()]
 
 
+TRADE_OFF_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+TRADE_OFF_COLUMNS = ("asked/found", "asked/rejected", "leave-translation-out/found", "leave-note-out/rejected",
+                     "leave-fact-out/rejected")
+
+
+def _rate(right_total: tuple[int, int]) -> str:
+    right, total = right_total
+    return f"{right}/{total} ({right / total:.3f})" if total else "–"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="refit on every case and write knowledge/data/gate.json")
@@ -251,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
             lines += summary(f"held-out {model} {label}", {k: v for k, v in rates(test_on, gate, model, threshold).items()
                                                           if k.endswith(("/found", "/rejected"))})
     fitted = {model: fit(*matrix(fitted_cases, model)) for model in ("hybrid", "lexical")}
+    lines += ["", "Trade-off of the shipped hybrid gate at other thresholds (blog; the engine's "
+              f"`min_confidence` is {threshold}):", "", "| threshold | " + " | ".join(TRADE_OFF_COLUMNS) + " |",
+              "|---" * (len(TRADE_OFF_COLUMNS) + 1) + "|"]
+    for t in TRADE_OFF_THRESHOLDS:
+        at = rates(cases, shipped["hybrid"], "hybrid", t)
+        lines.append(f"| {t:.2f} | " + " | ".join(_rate(at.get(f"blog {c}", (0, 0))) for c in TRADE_OFF_COLUMNS) + " |")
     plot = OUT / "reliability.png"
     rows = reliability(fitted_cases, fitted["hybrid"] if args.write else shipped["hybrid"], "hybrid", plot)
     lines += ["", f"Reliability (hybrid gate; {plot.relative_to(Path.cwd()) if plot.is_relative_to(Path.cwd()) else plot}):",
@@ -263,10 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with open(OUT / "calibration.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["kind", "question_kind", "question", "expect", "got", "label",
+        writer.writerow(["kind", "question_kind", "question", "expect", "got", "label", "corpus", "side",
                          *[f"hybrid_{n}" for n in FEATURES], *[f"lexical_{n}" for n in FEATURES]])
+        held_out_side = {id(c) for c in held_out}
         for c in cases:
-            writer.writerow([c.kind, c.question_kind, c.question, c.expect, c.got, c.label(),
+            writer.writerow([c.kind, c.question_kind, c.question, c.expect, c.got, c.label(), c.corpus,
+                             "B" if id(c) in held_out_side else "A",
                              *c.evidence["hybrid"].vector(), *c.evidence["lexical"].vector()])
     if args.write:
         GATE_FILE.write_text(json.dumps({"models": {m: g.to_json() for m, g in fitted.items()}}, indent=1) + "\n",

@@ -18,10 +18,10 @@ CORPUS = SHARED / "corpus" / "blog"
 
 
 # The figures measured when the floors were last set (issue 8: dev 0.909 / 1.000 / 1.000 / 0.850,
-# dev2 0.760 / 0.600 / 1.000 / 0.711), less a question or two of slack.
+# dev2 0.790 / 0.600 / 1.000 / 0.747), less a question or two of slack.
 FLOORS = {
     QUESTIONS: {"found": 0.90, "rejected": 0.90, "language": 0.95, "contains": 0.83},
-    QUESTIONS_2: {"found": 0.75, "rejected": 0.55, "language": 0.95, "contains": 0.68},
+    QUESTIONS_2: {"found": 0.78, "rejected": 0.55, "language": 0.95, "contains": 0.72},
 }
 
 
