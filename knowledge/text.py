@@ -6,7 +6,8 @@ prefix term so that cognates and inflections meet ("historial"/"history",
 "producción"/"production"). Chinese, Japanese and Korean have no spaces, so their
 runs become character bigrams. Command-line flags ("-v", "--forest"), dotted names
 ("group.id") and "c++", "g++", "c#" are kept whole as well, because they are often the
-fact asked for.
+fact asked for; so is a hyphenated word with a stop word in it ("fan-in", "built-in"), whose
+meaning that stop word carries.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ _WORD_CHARS = (
 _TOKEN = re.compile(  # a run of CJK, a flag, or a word (dotted names whole, "c++", "notepad++", "c#" whole)
     rf"[{_CJK}]+"
     rf"|(?<![{_WORD_CHARS}+])--?[a-z][a-z0-9-]*"
-    rf"|[{_WORD_CHARS}]+(?:[._'’][{_WORD_CHARS}]+)*(?:\+\+|(?<![{_WORD_CHARS}][{_WORD_CHARS}])#)?"
+    rf"|[{_WORD_CHARS}]+(?:[._'’-][{_WORD_CHARS}]+)*(?:\+\+|(?<![{_WORD_CHARS}][{_WORD_CHARS}])#)?"
 )
 _CJK_START = re.compile(rf"[{_CJK}]")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
@@ -107,6 +108,10 @@ def _token_terms(token: str, prefixes: bool) -> tuple[str, ...]:
         return (token, *_word_terms(token.lstrip("-"), stops, prefixes))
     if token[-1] in "+#":  # "c++", "g++", "c#": the language or tool, not the letter
         return (token, *_word_terms(token.rstrip("+#"), stops, prefixes))
+    if "-" in token:  # each part on its own; "fan-in", "built-in" whole too, or their "in" is lost
+        parts = [part for part in token.split("-") if part]
+        whole = [token] if len(parts) > 1 and any(part in stops for part in parts) else []
+        return (*whole, *chain.from_iterable(_token_terms(part, prefixes) for part in parts))
     if any(sep in token for sep in "._"):
         out = [token]  # keep "group.id" / "is_available" whole as well as its parts
         for part in re.split(r"[._'’]", token):

@@ -89,6 +89,16 @@ def test_names_are_judged_part_by_part_of_a_hyphenated_word(question: str, langu
     assert name_terms(question, language) == names
 
 
+def test_a_hyphenated_word_keeps_the_part_a_stop_word_would_lose(tmp_path: Path) -> None:
+    assert terms("fan-in", prefixes=False) == ["fan-in", "fan"]  # "in" alone is a stop word
+    assert terms("real-time", prefixes=False) == ["real", "time"]  # parts that say it all: no whole
+    engine = _among_garden_notes(tmp_path, ("fanout-en.md", "Fan-out", "Fan-out sends one request to many services."))
+    about_it = search(engine.index, "what is fan-out?", "en")
+    near_miss = search(engine.index, "what is fan-in?", "en")
+    assert about_it.best is not None and about_it.best.coverage == 1.0
+    assert near_miss.best is not None and near_miss.best.coverage < 0.5  # "fan-in" is not in the note
+
+
 def test_a_title_with_a_possessive_answers_for_its_name(tmp_path: Path) -> None:
     engine = _among_garden_notes(
         tmp_path,
