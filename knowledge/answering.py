@@ -31,7 +31,7 @@ LOCAL_SHARE = 0.6  # the asker's translation answers from its own best match whe
 SHORT_PASSAGE_CHARS = 80
 SHORT_PARENT_CHARS = 80  # the parser gives a nested item its parent's text up to this length
 CODE_LINES = 3
-LEAD_IN_CHARS = 200  # of the block that introduces a code block, its end (the sentences before the code)
+LEAD_IN_CHARS = 200  # of a block that introduces code or a list, its end (the sentences before it)
 SUGGESTIONS = 3
 DEFINING_WITHIN = 12  # passages from the top where a note says what its subject is
 DEFINING_CHARS = 120  # a defining sentence names its subject this early
@@ -441,14 +441,13 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     lead = _lead_in(note, start)
     if lead is not None:  # code never comes first: the words that introduce it do
         passage, start = note.passages[lead], lead
-        pieces = [(passage, _last_sentences(passage.text, LEAD_IN_CHARS))]
-        announces = True
-    else:
-        pieces = [(passage, _passage_text(passage, question, MAX_ANSWER_CHARS))]
-        announces = _announces(passage)
-        if announces and _crowds_out_what_it_announces(note, start, pieces[0][1]):
-            # A long paragraph ending "Here's why:" is there for its list: its end introduces it.
-            pieces = [(passage, _last_sentences(passage.text, LEAD_IN_CHARS))]
+    announces = lead is not None or _announces(passage)
+    first = None if lead is not None else _passage_text(passage, question, MAX_ANSWER_CHARS)
+    if first is None or (announces and _crowds_out_what_it_announces(note, start, first)):
+        # Words that introduce code, or a long paragraph ending "Here's why:" before its list:
+        # their end is what introduces it.
+        first = _last_sentences(passage.text, LEAD_IN_CHARS)
+    pieces = [(passage, first)]
     budget = MAX_ANSWER_CHARS - len(pieces[0][1])
     following = note.passages[start + 1 :]
     used = {start}
