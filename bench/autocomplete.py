@@ -10,6 +10,7 @@ import argparse
 import statistics
 import sys
 import time
+from knowledge.build import build_engine
 
 WORDS = ("deepseek vllm", "kafka consumer", "¿openai usa", "spring boot", "curl", "mysql restore", "git rebase")
 
@@ -22,7 +23,7 @@ def main() -> int:
     from knowledge.engine import Engine
 
     corpus = ensure_corpus(parse_size(args.size))
-    engine = Engine.build([REAL_CORPUS] + ([corpus.root] if corpus else []))
+    engine = build_engine([REAL_CORPUS] + ([corpus.root] if corpus else []))
     keystrokes = [text[:i] for text in WORDS for i in range(0, len(text) + 1)]
     suggest_ms, ask_ms = [], []
     for typed in keystrokes:

@@ -11,7 +11,7 @@ Every dev question becomes up to three cases over the blog sample:
                            a near miss about the note's own topic, also "I don't know". Reported,
                            not fitted on: with them the gate only moves along the same trade-off
                            (fewer found for more rejected), see the closing note of issue 8.
-Notes are left out the way a reload removes them (`knowledge.update.apply_changes`), so the
+Notes are left out the way a reload removes them (`knowledge.build.with_changes`), so the
 index is the engine's own, not a copy with different statistics.
 
 The gate (`knowledge.gate`) is a logistic model of the evidence about the first note; its
@@ -46,7 +46,7 @@ from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
 from knowledge.index import Index
 from knowledge.model import Note
 from knowledge.search import search
-from knowledge.update import apply_changes
+from knowledge.build import build_engine, with_changes
 
 from .generate import REAL_CORPUS
 from .scoring import SHARED, load_questions, note_key
@@ -90,8 +90,8 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
         if expect is not None and expect in by_key:
             own = [n.path for n in by_key[expect] if n.lang == language]
             if own and len(by_key[expect]) > 1:
-                variants.append(("leave-translation-out", apply_changes(index, [], own), expect))
-            variants.append(("leave-note-out", apply_changes(index, [], [n.path for n in by_key[expect]]), None))
+                variants.append(("leave-translation-out", without_notes(engine, own), expect))
+            variants.append(("leave-note-out", without_notes(engine, [n.path for n in by_key[expect]]), None))
             if item.get("contains"):
                 without = without_fact(engine, by_key[expect], item["contains"], question)
                 if without is not None:
@@ -113,6 +113,13 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
     return cases
 
 
+def without_notes(engine: Engine, paths: list[str]) -> Index | None:
+    """The index without these notes, as a reload that removed them would make it (the group's
+    remaining translation is embedded when the note removed was the one embedded)."""
+    changed_engine = with_changes(engine, [], paths)
+    return changed_engine.index if changed_engine is not None else None
+
+
 def without_fact(engine: Engine, notes: list[Note], needles: list[str], question: str) -> Index | None:
     """The index with the passages that state the expected fact (those holding one of the
     question's `contains` strings) taken out of the note, and out of each translation the passage
@@ -130,7 +137,7 @@ def without_fact(engine: Engine, notes: list[Note], needles: list[str], question
         if not kept:
             return None
         changed.append(dataclasses.replace(note, passages=kept, content_hash=f"{note.content_hash}:without-fact"))
-    changed_engine = engine.with_changes(changed, [])  # as a reload of the edited notes would
+    changed_engine = with_changes(engine, changed, [])  # as a reload of the edited notes would
     return changed_engine.index if changed_engine is not None else None
 
 
@@ -244,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         corpora["blog+tldr"] = [REAL_CORPUS, TLDR_CORPUS]
     for name, folders in corpora.items():
         cache = args.cache / name if args.cache else None
-        engine = Engine.build(folders, EngineOptions(cache_dir=cache))
+        engine = build_engine(folders, EngineOptions(cache_dir=cache))
         engine.wait_until_saved()
         cases += build_cases(engine, items, name)
     lines = [f"# Gate calibration ({len(cases)} cases from {len(items)} dev questions, threshold {threshold})", "",

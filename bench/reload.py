@@ -4,7 +4,7 @@
 
 Copies the real blog plus the generated distractors (bench.generate) to a temporary folder,
 builds once with a cache (cold), then measures in fresh processes: a start from the cache,
-and in one process `Engine.refresh()` with nothing changed and after editing one note
+and in one process `refresh_engine(Engine)` with nothing changed and after editing one note
 (median of --edits edits, each checked to answer from the edited text). A full cold build
 in the same run is the peer the figures are compared with.
 """
@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from knowledge.build import build_engine, refresh_engine
 
 
 
@@ -29,11 +30,11 @@ def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, 
     from knowledge.engine import Engine, EngineOptions
 
     started = time.perf_counter()
-    engine = Engine.build(folders, EngineOptions(cache_dir=Path(cache)))
+    engine = build_engine(folders, EngineOptions(cache_dir=Path(cache)))
     start_s = time.perf_counter() - started
     engine.wait_until_saved()
     began = time.perf_counter()
-    engine = engine.refresh()
+    engine = refresh_engine(engine)
     unchanged_s = time.perf_counter() - began
     note = Path(target)
     original = note.read_text(encoding="utf-8")
@@ -42,7 +43,7 @@ def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, 
         for i in range(edits):
             note.write_text(original + f"\n\nThe walrus gateway listens on port {7100 + i}.\n", encoding="utf-8")
             began = time.perf_counter()
-            engine = engine.refresh()
+            engine = refresh_engine(engine)
             refreshes.append(time.perf_counter() - began)
             answer = engine.ask("which port does the walrus gateway listen on?")
             if str(7100 + i) not in answer.text:
@@ -78,7 +79,7 @@ def main() -> int:
             folders.append(str(root / "generated"))
         target = str(next(iter(sorted((root / "real" / "notes").glob("*-en.md")))))
         began = time.perf_counter()
-        cold = Engine.build(folders, EngineOptions(cache_dir=root / "cache"))
+        cold = build_engine(folders, EngineOptions(cache_dir=root / "cache"))
         cold_s = time.perf_counter() - began
         cold.wait_until_saved()
         runs = []

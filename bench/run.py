@@ -62,7 +62,7 @@ class Row:
     passages: int
     runs: int
     build_s: float
-    index_s: float | None  # peers only: ours loads inside Engine.build
+    index_s: float | None  # peers only: ours loads inside build_engine
     load_s: float | None
     peak_rss_mb: float
     rss_built_mb: float

@@ -18,6 +18,7 @@ from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog, knowledge_catalog
 from knowledge.languages import canonical_language
 from knowledge.model import NINE_LANGUAGES, OTHER_LANGUAGES
 from knowledge.render import answer_json, render_text
+from knowledge.build import build_engine
 
 from .config import Config, ConfigError, load_config
 from .terminal import LineReader, Progress, terminal_width, wrap_text
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def answer_questions(args: argparse.Namespace, config: Config) -> int:
-    engine = build_engine(config, cached=not args.no_cache)
+    engine = engine_for(config, cached=not args.no_cache)
     if args.command == "check":
         return check(engine, sys.stdout)
     if not engine.notes:
@@ -139,11 +140,11 @@ def answer_questions(args: argparse.Namespace, config: Config) -> int:
     return ask(engine, knowledge_catalog(), questions, args.json, args.locale, sys.stdout)
 
 
-def build_engine(config: Config, cached: bool) -> Engine:
+def engine_for(config: Config, cached: bool) -> Engine:
     """The engine from the bot's cache (written back in the background), with progress on a terminal."""
     progress = Progress()
     try:
-        return Engine.build(config.notes.folders, config.engine_options(cached=cached), progress=progress)
+        return build_engine(config.notes.folders, config.engine_options(cached=cached), progress=progress)
     finally:
         progress.finish()
 

@@ -1,7 +1,7 @@
 """The bot's configuration: one YAML file, validated up front, read into frozen dataclasses.
 
     config = load_config("config.yaml", notes=["extra/notes"])
-    engine = Engine.build(config.notes.folders, config.engine_options())
+    engine = build_engine(config.notes.folders, config.engine_options())
 
 Validation happens once, at start: an unknown key, a wrong type or a missing notes
 folder raises `ConfigError` naming the key path (``discord.channels[1]: ...``), so a

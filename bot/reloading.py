@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge.build import refresh_engine
 from knowledge.engine import Engine
 from knowledge.model import LoadProblem, Note
 
@@ -111,9 +112,9 @@ async def reload_engine(bot: "NotesBot") -> ReloadReport:
                                     languages=_languages(old), pull_error=pulled.message)
             _log.info("git pull of %s: %s", git.repository, pulled.message)
         try:
-            # Off the event loop. refresh() reads only the files that changed and layers them
+            # Off the event loop. refresh_engine() reads only the files that changed and layers them
             # over the current index (the engine was built from this config's folders and options).
-            new = await asyncio.to_thread(old.refresh)
+            new = await asyncio.to_thread(refresh_engine, old)
         except Exception as exc:  # any failure keeps the old index answering
             # One line: a watcher that retries every few seconds must not fill the log with tracebacks.
             _log.warning("Reload failed; keeping the previous notes: %s", exc)

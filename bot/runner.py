@@ -19,7 +19,8 @@ import discord
 import yarl
 
 from knowledge.engine import Engine
-from knowledge.store import remove_stale_temp_files
+from knowledge.build.cache import remove_stale_temp_files
+from knowledge.build import build_engine
 
 from . import stopping
 from .app import NotesBot
@@ -122,7 +123,7 @@ def _run(config: Config, token: str, engines: list[Engine], bot_options: dict[st
     _log.info("Loading notes from %s", ", ".join(map(str, config.notes.folders)))
     stopping.stop_if_requested()
     try:
-        engine = Engine.build(config.notes.folders, options)
+        engine = build_engine(config.notes.folders, options)
     except Exception as exc:
         _log.debug("Loading the notes failed", exc_info=True)
         fail(f"could not load the notes: {exc}")

@@ -17,7 +17,7 @@ from .index import Index
 from .model import Answer, Note, NoteGroup, Passage, Source
 from .search import SearchResult
 from .question_forms import asks_for_everything, asks_for_list, overview_subject
-from .semantic import TITLE_ROW
+from .dense import TITLE_ROW
 from .text import fold, terms
 
 MAX_ANSWER_CHARS = 500
@@ -188,23 +188,23 @@ def choose_passage(index: Index, result: SearchResult, note: Note, scores: np.nd
 def closest_passage(index: Index, result: SearchResult, note: Note, scores: np.ndarray,
                     similarity: Similarity, fallback: int) -> int:
     """The block of the note's closest sections that is closest in meaning to the question
-    (the words it shares, names mostly, count a little)."""
+    (the words it shares, names mostly, count a little). The sections are those of the group's
+    embedded note whose rows are closest; a translation has the same sections in the same order."""
     dense = index.dense
     if dense is None or result.row_scores is None:
         return fallback
-    rows = dense.rows_of([index.note_ids[note.path]])
+    group = index.groups[int(index.note_group[index.note_ids[note.path]])]
+    rows = dense.rows_of([index.note_ids[n.path] for n in group.notes])
     rows = rows[dense.row_passage[rows] != TITLE_ROW]
     if rows.size == 0:
         return fallback
-    starts = sorted(int(p) for p in dense.row_passage[rows])
+    embedded = index.notes[int(dense.row_note[rows[0]])]
     best_rows = rows[np.argsort(-result.row_scores[rows])[:CLOSEST_SECTIONS]]
+    sections = [embedded.passages[int(dense.row_passage[row])].position[0] for row in best_rows.tolist()]
     candidates: list[int] = []
-    for row in best_rows.tolist():
-        first = int(dense.row_passage[row])
-        later = [p for p in starts if p > first]
-        end = later[0] if later else len(note.passages)
-        candidates += [i for i in range(first, end)
-                       if note.passages[i].kind != "heading" and not _link_only(note.passages[i])][:CLOSEST_PASSAGES]
+    for section in sections:
+        candidates += [i for i, p in enumerate(note.passages) if p.position[0] == section
+                       and p.kind != "heading" and not _link_only(p)][:CLOSEST_PASSAGES]
     if fallback not in candidates:
         candidates.append(fallback)  # where the words led stays in the running
     meaning = similarity([note.passages[i].text[:PASSAGE_TEXT_CHARS] for i in candidates])

@@ -1,8 +1,9 @@
-"""Engine: the one object the bot and the command line talk to.
+"""Engine: the one object the bot and the command line talk to, once the notes are built.
 
 Where a question becomes an answer: `Engine.ask` → `detect.detect_language` →
 `search.search` (find the note and passage) → `answering.compose` (pick the asker's
-translation, build the text).
+translation, build the text). An Engine is made by knowledge.build (build_engine, and
+refresh_engine for a reload); it holds no build code.
 """
 from __future__ import annotations
 
@@ -14,25 +15,19 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
 from .answering import AnswerOptions, align, answer_at, compose, first_passage
+from .dense import NoteVectors
 from .detect import detect_language
-from .grouping import group_translations
-from .index import Index, NoteTerms, SavedTables, assemble_index, tokenize_notes
+from .encoder import Encoder
+from .index import Index
 from .model import Answer, LoadProblem, Note, NoteGroup
 from .names import untranslated_names
-from .notes import load_notes
-from .parallel import ParallelReader, default_workers
 from .search import SearchResult, search
-from .semantic import DenseIndex, Encoder, NoteVectors, Projection, SavedVectors, embed_notes, encoder_version, \
-    load_encoder, load_vectors, save_vectors
-from .store import Cache, load_cache, save_cache
-from .store import empty as empty_cache
 from .suggest import Choices, suggest
-from .update import apply_changes
 
 _log = logging.getLogger(__name__)
 
@@ -74,83 +69,10 @@ class Engine:
         per engine, on the first question)."""
         return untranslated_names(self.groups)
 
-    @classmethod
-    def build(cls, folders: Sequence[str | Path], options: EngineOptions | None = None,
-              vectors: dict[str, NoteVectors] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> "Engine":
-        """Load every note under the folders and index it. Broken notes become `problems`.
-        `vectors`: sentence vectors already computed (by content hash), not computed again.
-        `progress(read, to_read)` is called now and then while files are read."""
-        options = options or EngineOptions()
-        cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
-        reader = ParallelReader(cache.vocabulary, options.workers or default_workers(), progress=progress)
-        loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
-                            read_many=reader)
-        groups = group_translations(loaded.notes)
-        notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
-        parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
-        changed = _changed(cache, notes, parts)
-        same = not changed and cache.index_paths == tuple(note.path for note in notes)
-        saved = cache.tables if same else None
-        text = None if saved else reader.text_table(notes)  # merging the workers' shares: peak memory
-        # The language model loads while the rest is indexed, so that the first question does not
-        # wait for it: not while workers fork (none should inherit it half loaded), nor while
-        # their shares are merged (its loading would add to that peak).
-        warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
-        warm_up.start()
-        index = assemble_index(groups, notes, parts, cache.vocabulary, saved, text)
-        encoder = load_encoder() if options.semantic else None
-        vectors_saving = None
-        if encoder is not None:
-            index, vectors, vectors_saving = _with_vectors(index, encoder, options.cache_dir, vectors or {})
-        choices = Choices.from_groups(groups)
-        warm_up.join()
-        saving = None
-        if options.cache_dir and (changed or not same or cache.stamps != loaded.stamps):
-            # Saving takes a while on a big blog and nobody waits for it: a thread of its own,
-            # started last because it holds the GIL much of the time (not a daemon, so that a
-            # process that exits still finishes writing). The vocabulary is no one else's now.
-            tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
-                                 index.key_postings.layers[0], index.avg_length)
-            saving = threading.Thread(target=_save, name="index-cache", args=(
-                options.cache_dir, cache.vocabulary, notes, parts, loaded.stamps, tables, vectors_saving))
-            saving.start()
-        else:
-            saving = vectors_saving
-        return cls(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
-                   encoder, vectors if encoder is not None else {})
-
     def wait_until_saved(self, timeout: float | None = None) -> None:
         """Block until the cache this build is writing in the background is on disk."""
         if self.saving is not None:
             self.saving.join(timeout)
-
-    def refresh(self) -> "Engine":
-        """The notes as they are on disk now. Only files whose size or modification time
-        changed are read; when few changed, the new index shares the old one's tables and
-        adds theirs (see knowledge.update), else it is built again (from the cache)."""
-        before = {note.path: note for note in self.notes}
-        loaded = load_notes(self.folders, max_bytes=self.options.max_note_bytes, known=before, stamps=self.stamps)
-        changed = [note for note in loaded.notes if before.get(note.path) is not note]
-        removed = sorted(before.keys() - {note.path for note in loaded.notes})
-        if not changed and not removed:
-            return dataclasses.replace(self, problems=loaded.problems, stamps=loaded.stamps)
-        engine = self.with_changes(changed, removed)
-        if engine is None:
-            return Engine.build(self.folders, self.options, self.vectors)
-        return dataclasses.replace(engine, problems=loaded.problems, stamps=loaded.stamps)
-
-    def with_changes(self, changed: list[Note], removed: list[str]) -> "Engine | None":
-        """This engine with `changed` notes (new or edited, by path) and without the `removed` paths,
-        sharing everything else (knowledge.update); None when only a full build can do it right."""
-        index = apply_changes(self.index, changed, removed)
-        if index is None:
-            return None
-        vectors = self.vectors
-        if index.dense is not None and self.encoder is not None and changed:
-            vectors = {**vectors, **embed_notes(self.encoder, changed, vectors)}
-            index = dataclasses.replace(index, dense=index.dense.extended(changed, vectors, len(self.index.notes)))
-        return dataclasses.replace(self, index=index, choices=self.choices.with_notes(changed), vectors=vectors)
 
     @property
     def groups(self) -> tuple[NoteGroup, ...]:
@@ -233,48 +155,6 @@ class Engine:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "problems": len(self.problems),
         }
-
-
-def _save(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], parts: list[NoteTerms],
-          stamps: dict[str, tuple[int, int]], tables: SavedTables, also: threading.Thread | None = None) -> None:
-    if also is not None:  # one thread to wait for: the vectors' save, started first, ends before this one
-        also.join()
-    try:
-        save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps, tables)
-    except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
-        _log.warning("Could not save the index cache in %s: %s", folder, error)
-
-
-def _with_vectors(index: Index, encoder: Encoder, cache_dir: Path | None, known: dict[str, NoteVectors]
-                  ) -> tuple[Index, dict[str, NoteVectors], threading.Thread | None]:
-    """The index with its sentence rows: vectors from `known`, then the cache, else embedded; and the
-    thread saving them when the cache lacks any (its vectors, projection or projected rows)."""
-    kept = load_vectors(cache_dir, encoder_version(encoder)) if cache_dir else SavedVectors({})
-    vectors = embed_notes(encoder, index.notes, {**known, **kept.vectors})
-    dense = DenseIndex.of(index.notes, vectors, projection=kept.projection)
-    index = dataclasses.replace(index, dense=dense)
-    stale = vectors.keys() != kept.vectors.keys() or dense.projection is not kept.projection \
-        or any(v.projected is None for v in vectors.values())
-    if not cache_dir or not stale:
-        return index, vectors, None
-    saving = threading.Thread(target=_save_vectors, name="vectors-cache", args=(
-        cache_dir, encoder_version(encoder), vectors, dense.projection, dense.projected_by_note(index.notes)))
-    saving.start()
-    return index, vectors, saving
-
-
-def _save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection,
-                  projected: dict[str, np.ndarray]) -> None:
-    try:
-        save_vectors(folder, version, vectors, projection, projected)
-    except (OSError, ValueError) as error:
-        _log.warning("Could not save the sentence vectors in %s: %s", folder, error)
-
-
-def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:
-    if len(notes) != len(cache.terms):
-        return True
-    return any(cache.terms.get(note.path) is not part for note, part in zip(notes, parts))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 from .gate import Evidence, gate_for
 from .index import Index, Postings
-from .semantic import TITLE_ROW
+from .dense import TITLE_ROW
 from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 # Tuned on the dev questions as a whole (never per question); see tests/test_eval_floor.py.
@@ -309,7 +309,7 @@ def _dense(index: Index, vector: np.ndarray) -> DenseHits:
     dense = index.dense
     assert dense is not None
     rows = dense.query(vector)
-    rows[dense.row_passage == TITLE_ROW] *= TITLE_ROW_WEIGHT
+    rows[dense.title_rows] *= TITLE_ROW_WEIGHT
     row_groups = index.note_group[dense.row_note]
     rows[row_groups < 0] = -1.0  # notes replaced or removed by a reload
     groups = np.full(len(index.groups), -1.0, dtype=np.float32)

@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator
 
 from bot.app import NotesBot
 from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
+from knowledge.build import build_engine
 from knowledge.engine import Engine
 from tests.fake_discord import FakeDiscord
 
@@ -38,7 +39,7 @@ def make_config(tmp_path: Path, *, folders: tuple[Path, ...] | None = None, base
 
 
 async def build_engine(config: Config) -> Engine:
-    return await asyncio.to_thread(Engine.build, config.notes.folders, config.engine_options())
+    return await asyncio.to_thread(build_engine, config.notes.folders, config.engine_options())
 
 
 @contextlib.asynccontextmanager

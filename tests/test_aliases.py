@@ -7,6 +7,7 @@ import pytest
 
 from knowledge.engine import Engine, EngineOptions
 from knowledge.notes import note_aliases
+from knowledge.build import build_engine, refresh_engine
 
 QUESTION = "how do I revive a sleepy levain?"  # none of these words is in the notes below
 
@@ -40,7 +41,7 @@ def write_notes(folder: Path, extra: str) -> Path:
 
 
 def ask(folder: Path, question: str = QUESTION):
-    return Engine.build([folder], EngineOptions(workers=1)).ask(question)
+    return build_engine([folder], EngineOptions(workers=1)).ask(question)
 
 
 def test_without_an_alias_the_question_finds_nothing(tmp_path: Path) -> None:
@@ -61,11 +62,11 @@ def test_a_question_worded_like_an_alias_finds_the_note(tmp_path: Path, extra: s
 
 def test_an_alias_added_by_a_reload_counts_too(tmp_path: Path) -> None:
     folder = write_notes(tmp_path, "")
-    engine = Engine.build([folder], EngineOptions(workers=1))
+    engine = build_engine([folder], EngineOptions(workers=1))
     assert not engine.ask(QUESTION).answered
     note = folder / "sourdough-en.md"
     note.write_text(SOURDOUGH.format(extra="questions: [How do I revive a sleepy levain?]\n"), encoding="utf-8")
-    refreshed = engine.refresh()
+    refreshed = refresh_engine(engine)
     answer = refreshed.ask(QUESTION)
     assert answer.answered and answer.sources[0].title == "Sourdough starter"
 

@@ -11,6 +11,7 @@ from knowledge.answering import render_pieces
 from knowledge.engine import Engine
 from knowledge.model import Passage
 from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
+from knowledge.build import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -20,7 +21,7 @@ DEV_FILES = [SHARED / "eval" / "questions_dev.yaml", SHARED / "eval" / "question
 
 @pytest.fixture(scope="module")
 def seeds() -> Engine:
-    return Engine.build([BUNDLED])
+    return build_engine([BUNDLED])
 
 
 @pytest.mark.parametrize("question, language, subject", [
@@ -79,7 +80,7 @@ Modules keep the kernel small: drivers load only when the hardware is there.
 
 def test_what_are_there_answers_with_the_whole_table_one_row_a_line(tmp_path: Path) -> None:
     (tmp_path / "modules-en.md").write_text(MODULES_NOTE, encoding="utf-8")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     answer = engine.ask("what commands are there for managing kernel modules?")
     assert answer.answered
     assert answer.text.splitlines() == [
@@ -122,7 +123,7 @@ lang: en
   - Choose the driver package for your operating system.
 - Run the installer and restart.
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("how do I download the LaserJet printer driver from the vendor site?")
+    answer = build_engine([tmp_path]).ask("how do I download the LaserJet printer driver from the vendor site?")
     assert answer.answered
     lines = answer.text.splitlines()
     assert lines[0] == "- Download the driver:"
@@ -144,7 +145,7 @@ Create the environment in the project folder with the venv module:
 python3 -m venv .venv
 ```
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("how do I create a python venv?")
+    answer = build_engine([tmp_path]).ask("how do I create a python venv?")
     assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
 
 
@@ -160,7 +161,7 @@ Feed the starter twice a day with equal weights of flour and water; it doubles i
 - [Sourdough starter feeding schedule and ratios](https://example.org/starter-feeding)
 - [Why a sourdough starter stops rising](https://example.org/starter-rising)
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("sourdough starter feeding schedule and ratios?")
+    answer = build_engine([tmp_path]).ask("sourdough starter feeding schedule and ratios?")
     assert answer.answered
     assert answer.text.startswith("Feed the starter twice a day")
     assert "example.org" not in answer.text and "Sourdough starter feeding schedule" not in answer.text
@@ -176,7 +177,7 @@ lang: en
 
 {filler} The greenhouse thermostat is set to eighteen degrees in winter. Tomatoes grow along the south wall.
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("what is the greenhouse thermostat set to in winter?")
+    answer = build_engine([tmp_path]).ask("what is the greenhouse thermostat set to in winter?")
     assert answer.answered
     assert answer.text.startswith("The greenhouse thermostat is set to eighteen degrees in winter.")
 
@@ -209,7 +210,7 @@ kilnctl hold --minutes 20
 
 Holding longer than an hour wears the elements.
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("kilnctl hold minutes")
+    answer = build_engine([tmp_path]).ask("kilnctl hold minutes")
     assert answer.answered
     lines = answer.text.splitlines()
     assert lines[0] == "To hold the kiln at a temperature for a while, run:"
@@ -247,7 +248,7 @@ Shorten the new shoots in July.
 
 Prune little and often.
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("what kinds of pruning does an orchard need?")
+    answer = build_engine([tmp_path]).ask("what kinds of pruning does an orchard need?")
     assert answer.answered
     lines = answer.text.splitlines()
     assert lines[0].startswith("An orchard needs four kinds of pruning")
@@ -271,7 +272,7 @@ lang: en
 
 {listed}
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("why do young orchard trees die?")
+    answer = build_engine([tmp_path]).ask("why do young orchard trees die?")
     assert answer.answered
     lines = answer.text.splitlines()
     assert lines[0].endswith("Young orchard trees die for three main reasons:") and len(lines[0]) <= 200
@@ -280,7 +281,7 @@ lang: en
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
 def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
-    engine = Engine.build([CORPUS])
+    engine = build_engine([CORPUS])
     headings = {p.text.strip() for note in engine.notes for p in note.passages if p.kind == "heading"}
     questions = [item["q"] for path in DEV_FILES for item in yaml.safe_load(path.read_text("utf-8"))]
     repeated, heading_first, labelled_twice = [], [], []
@@ -343,6 +344,6 @@ Split the colony before the queen cells are capped.
 
 Give fondant when the hive feels light in January.
 """, encoding="utf-8")
-    answer = Engine.build([tmp_path]).ask("winter feeding")
+    answer = build_engine([tmp_path]).ask("winter feeding")
     assert answer.answered and answer.text.startswith("Give fondant")
     assert answer.section == ("Winter feeding",)

@@ -11,13 +11,14 @@ from knowledge.answering import MAX_ANSWER_CHARS
 from knowledge.engine import Engine, EngineOptions
 from knowledge.i18n import knowledge_catalog
 from knowledge.render import answer_json, render_text
+from knowledge.build import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
 
 @pytest.fixture(scope="module")
 def seeds() -> Engine:
-    return Engine.build([BUNDLED])
+    return build_engine([BUNDLED])
 
 
 # The five providers of the seed note: (English question, Spanish question, verdict en, verdict es, a detail word)
@@ -69,7 +70,7 @@ def test_a_language_without_translation_falls_back_to_english_with_a_notice(seed
 def test_fallback_order_is_configurable(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     shutil.copytree(BUNDLED, notes)
-    engine = Engine.build([notes], EngineOptions(fallback_languages=("es",)))
+    engine = build_engine([notes], EngineOptions(fallback_languages=("es",)))
     answer = engine.ask("Est-ce que DeepSeek utilise vLLM ?")
     assert answer.answered and answer.answer_language == "es" and answer.text.startswith("Sí")
 
@@ -127,7 +128,7 @@ def test_locale_decides_only_when_the_question_cannot_tell(seeds: Engine) -> Non
 
 
 def test_sources_link_when_base_url_is_set(tmp_path: Path) -> None:
-    engine = Engine.build([BUNDLED], EngineOptions(base_url="https://blog.example/"))
+    engine = build_engine([BUNDLED], EngineOptions(base_url="https://blog.example/"))
     source = engine.ask("does DeepSeek use vLLM?").sources[0]
     assert source.url == "https://blog.example/notes/vllm-adoption-ai-providers-en"
 
@@ -148,7 +149,7 @@ def _write(folder: Path, name: str, text: str) -> None:
 def test_answers_are_short_even_from_a_long_paragraph(tmp_path: Path) -> None:
     filler = " ".join(f"Sentence number {i} talks about nothing in particular." for i in range(200))
     _write(tmp_path, "long-en.md", f"---\ntitle: Long\nlang: en\n---\n\n{filler} The zebra protocol uses port 4242. {filler}\n")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     answer = engine.ask("which port does the zebra protocol use?")
     assert answer.answered and "4242" in answer.text
     assert len(answer.text) <= MAX_ANSWER_CHARS < len(filler)
@@ -157,7 +158,7 @@ def test_answers_are_short_even_from_a_long_paragraph(tmp_path: Path) -> None:
 def test_a_broken_note_does_not_stop_the_others(tmp_path: Path) -> None:
     _write(tmp_path, "good-en.md", "---\ntitle: Good\nlang: en\n---\n\nThe walrus daemon listens on port 7007.\n")
     _write(tmp_path, "bad-en.md", "---\ntitle: [unclosed\nlang: en\n---\n\nbody\n")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     assert [p.path.endswith("bad-en.md") for p in engine.problems] == [True]
     assert engine.problems[0].line is not None
     assert "7007" in engine.ask("what port does the walrus daemon listen on?").text
@@ -209,7 +210,7 @@ lang: zh
 
 在冬末修剪苹果树，剪在朝外的芽上方。
 """, encoding="utf-8")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     asked = engine.ask("什么时候修剪苹果树？")
     assert asked.answered and asked.answer_language == "zh" and "苹果树" in asked.text
     shown = engine.ask_in("什么时候修剪苹果树？", asked.sources[0].path, "en")

@@ -6,6 +6,7 @@ from pathlib import Path
 from bot.markup import without_discord_markup
 from knowledge.engine import Engine, EngineOptions
 from knowledge.names import untranslated_names
+from knowledge.build import build_engine
 
 
 def _note(folder: Path, name: str, lang: str, title: str, body: str) -> None:
@@ -21,7 +22,7 @@ def test_words_a_translation_keeps_unchanged_are_learned_as_names(tmp_path: Path
     _note(tmp_path / "_posts" / "es", "kafka-lag-es.md", "es", "Retraso de consumidores en Kafka",
           "Vigila el retraso de cada grupo de consumidores con el panel de Burrow.")
     _note(tmp_path / "notes", "alone-en.md", "en", "Zephyrine notes", "Zephyrine is only written in English.")
-    names = untranslated_names(Engine.build([tmp_path], EngineOptions(semantic=False)).groups)
+    names = untranslated_names(build_engine([tmp_path], EngineOptions(semantic=False)).groups)
     assert {"kafka", "burrow", "consumer", "group"} <= names  # kept in the Chinese text, or in two titles
     assert "zephyrine" not in names  # a note without translations teaches nothing
     assert "watch" not in names and "vigila" not in names  # translated words
@@ -31,7 +32,7 @@ def test_words_a_translation_keeps_unchanged_are_learned_as_names(tmp_path: Path
 def test_the_engine_detects_the_language_around_learned_names(tmp_path: Path) -> None:
     _note(tmp_path / "notes", "kafka-lag-en.md", "en", "Consumer lag in Kafka", "Use Burrow to watch lag.")
     _note(tmp_path / "_posts" / "zh", "kafka-lag-zh.md", "zh", "Kafka 消费者延迟", "用 Burrow 观察延迟。")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = build_engine([tmp_path], EngineOptions(semantic=False))
     assert engine.ask("burrow kafka usa").language == "es"  # only "usa" is a word of a language
 
 

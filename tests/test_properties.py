@@ -23,6 +23,7 @@ from knowledge.i18n import knowledge_catalog
 from knowledge.model import Answer, LoadProblem, Note
 from knowledge.notes import load_notes, parse_note
 from knowledge.render import answer_json, render_text
+from knowledge.build import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -52,7 +53,7 @@ def engine() -> Engine:
     folder = Path(tempfile.mkdtemp(prefix="props-"))
     shutil.copytree(BUNDLED, folder / "bundled")
     (folder / "sourdough-en.md").write_text(GOOD_NOTE, encoding="utf-8")
-    return Engine.build([folder], EngineOptions(workers=1))
+    return build_engine([folder], EngineOptions(workers=1))
 
 
 # ---------------------------------------------------------------------------------------- questions
@@ -166,6 +167,6 @@ def test_a_random_note_never_breaks_the_load_of_the_others(data: bytes) -> None:
         loaded_paths = {n.path for n in loaded.notes}
         reported = {p.path for p in loaded.problems}
         assert (str(random) in loaded_paths) != (str(random) in reported)  # one or the other, never neither
-        built = Engine.build([folder], EngineOptions(workers=1))
+        built = build_engine([folder], EngineOptions(workers=1))
         answer = built.ask("how much flour and water do I feed the sourdough starter?")
         assert answer.answered and any(s.path == "sourdough-en.md" for s in answer.sources), answer

@@ -14,6 +14,7 @@ from bot.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
 from bot.cli import main
 from bot.journal import DAY, Asked, Journal, JournalRow
 from bot.report_cli import report
+from knowledge.build import build_engine
 
 NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 
@@ -212,7 +213,7 @@ def test_group_similar_equals_its_pairwise_definition():
     from bot.config import BUNDLED_NOTES
     from knowledge.engine import Engine
 
-    engine = Engine.build([BUNDLED_NOTES])
+    engine = build_engine([BUNDLED_NOTES])
     rng = random.Random(9)
     texts = [" ".join(p.text.split()[:8]) for note in engine.notes for p in note.passages if len(p.text) > 20][:150]
     for text in list(texts[:60]):  # reworded copies: dropped, swapped and repeated words

@@ -8,6 +8,7 @@ import pytest
 from knowledge.engine import Engine, EngineOptions
 from knowledge.search import search
 from knowledge.text import name_terms, terms
+from knowledge.build import build_engine
 
 
 def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
@@ -20,7 +21,7 @@ def _among_garden_notes(folder: Path, *notes: tuple[str, str, str]) -> Engine:
         _note(folder, name, title, "en", body)
     for i in range(30):
         _note(folder, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun.")
-    return Engine.build([folder], EngineOptions(semantic=False))
+    return build_engine([folder], EngineOptions(semantic=False))
 
 
 def test_a_title_counts_once_not_once_per_passage(tmp_path: Path) -> None:
@@ -32,7 +33,7 @@ def test_a_title_counts_once_not_once_per_passage(tmp_path: Path) -> None:
     _note(tmp_path, "timer-de.md", "Uhren", "de", "Ein Pomodoro dauert 25 Minuten.")
     for i in range(30):  # a blog around them, so that the title word is rare
         _note(tmp_path, f"other{i}-de.md", f"Garten {i}", "de", f"Beet {i} braucht Wasser und Sonne.")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     hits = {engine.index.note_of(hit.passage).rel_path: hit.score for hit in search(engine.index, "Pomodoro?", "de").hits}
     assert hits.get("long-de.md", 0) > 0, hits
     assert abs(hits["long-de.md"] - hits["short-de.md"]) < 1e-6
@@ -44,7 +45,7 @@ def test_a_cjk_pair_between_two_found_pairs_counts_as_found(tmp_path: Path) -> N
     _note(tmp_path, "noise-zh.md", "杂项", "zh", "库存输入表格。")
     for i in range(30):  # a blog around them, so that these pairs are rare
         _note(tmp_path, f"other{i}-zh.md", f"花园 {i}", "zh", f"花园 {i} 需要阳光和水。")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     result = search(engine.index, "保存输出", "zh")
     best = result.best
     assert best is not None and engine.index.note_of(best.passage).rel_path == "save-zh.md"
@@ -61,7 +62,7 @@ def test_the_word_search_leader_is_the_note_that_covers_the_question(tmp_path: P
     for i in range(30):  # a blog around them, where "pump" and "pressure" are common and "relief" is rare
         tail = "; the pump keeps the pressure." if i % 3 == 0 else "."
         _note(tmp_path, f"other{i}-en.md", f"Garden {i}", "en", f"Bed {i} needs water and sun{tail}")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = build_engine([tmp_path], EngineOptions(semantic=False))
     result = search(engine.index, "pump pressure relief", "en")
     best = result.best
     assert best is not None and engine.index.note_of(best.passage).rel_path == "valves-en.md"

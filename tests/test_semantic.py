@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import semantic
-from knowledge.engine import Engine, EngineOptions
-from knowledge.store import VECTORS_FILE
-from knowledge.semantic import NoteVectors, embed_notes, load_vectors, note_rows, save_vectors
+from knowledge.build import build_engine, refresh_engine
+from knowledge.build.cache import VECTORS_FILE, SavedVectors, load_vectors, save_vectors
+from knowledge.build.rows import content_key, note_rows
+from knowledge.build.vectors import sentence_rows
+from knowledge.dense import TITLE_ROW, NoteVectors, Projection
+from knowledge.encoder import load_encoder
+from knowledge.engine import EngineOptions
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
@@ -39,7 +42,7 @@ class CountingEncoder:
     name = "usem3"
 
     def __init__(self) -> None:
-        self.inner = semantic.load_encoder()
+        self.inner = load_encoder()
         self.texts = 0
 
     def encode(self, texts):
@@ -50,13 +53,13 @@ class CountingEncoder:
 @pytest.fixture()
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEncoder:
     encoder = CountingEncoder()
-    monkeypatch.setattr("knowledge.engine.load_encoder", lambda: encoder)
+    monkeypatch.setattr("knowledge.build.pipeline.load_encoder", lambda: encoder)
     return encoder
 
 
 def test_a_question_in_a_language_no_note_is_written_in_is_answered(tmp_path: Path) -> None:
     (tmp_path / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
-    engine = Engine.build([tmp_path])
+    engine = build_engine([tmp_path])
     answer = engine.ask("Kafka はメッセージを何日間保持しますか？")
     assert answer.answered and answer.language == "ja" and answer.answer_language == "en"
     assert "seven days" in answer.text
@@ -64,7 +67,7 @@ def test_a_question_in_a_language_no_note_is_written_in_is_answered(tmp_path: Pa
 
 def test_without_sentence_vectors_the_engine_still_answers_by_words(tmp_path: Path) -> None:
     (tmp_path / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
-    engine = Engine.build([tmp_path], EngineOptions(semantic=False))
+    engine = build_engine([tmp_path], EngineOptions(semantic=False))
     assert engine.index.dense is None and engine.encoder is None
     answer = engine.ask("where does a kafka consumer group store its committed offsets?")
     assert answer.answered and "__consumer_offsets" in answer.text
@@ -72,9 +75,9 @@ def test_without_sentence_vectors_the_engine_still_answers_by_words(tmp_path: Pa
 
 def test_rows_are_the_title_and_one_per_section(tmp_path: Path) -> None:
     (tmp_path / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
-    note = Engine.build([tmp_path], EngineOptions(semantic=False)).notes[0]
+    note = build_engine([tmp_path], EngineOptions(semantic=False)).notes[0]
     rows = note_rows(note)
-    assert rows.texts[0] == "Kafka Consumer Groups" and rows.passages[0] == semantic.TITLE_ROW
+    assert rows.texts[0] == "Kafka Consumer Groups" and rows.passages[0] == TITLE_ROW
     assert len(rows.texts) == 4 and rows.texts[1].startswith("Rebalancing ")
     assert note.passages[rows.passages[2]].section == ("Offsets",)
 
@@ -82,11 +85,11 @@ def test_rows_are_the_title_and_one_per_section(tmp_path: Path) -> None:
 def test_a_start_from_the_cache_embeds_nothing_again(tmp_path: Path, counting: CountingEncoder) -> None:
     notes, cache = tmp_path / "notes", tmp_path / "cache"
     shutil.copytree(BUNDLED, notes)
-    first = Engine.build([notes], EngineOptions(cache_dir=cache))
+    first = build_engine([notes], EngineOptions(cache_dir=cache))
     first.wait_until_saved()
     embedded = counting.texts
     assert embedded > 0 and (cache / VECTORS_FILE).exists()
-    second = Engine.build([notes], EngineOptions(cache_dir=cache))
+    second = build_engine([notes], EngineOptions(cache_dir=cache))
     second.wait_until_saved()
     assert counting.texts == embedded  # every note's vectors came from the cache
     # The projected rows were kept (in float16): nothing is projected again at start.
@@ -98,25 +101,25 @@ def test_a_start_from_the_cache_embeds_nothing_again(tmp_path: Path, counting: C
 def test_a_changed_note_is_embedded_alone_on_refresh(tmp_path: Path, counting: CountingEncoder) -> None:
     notes = tmp_path / "notes"
     shutil.copytree(BUNDLED, notes)
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     before = counting.texts
     (notes / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
-    refreshed = engine.refresh()
+    refreshed = refresh_engine(engine)
     kafka = next(note for note in refreshed.notes if note.rel_path == "kafka-en.md")
     assert counting.texts - before == len(note_rows(kafka).texts)  # the new note's rows only
     answer = refreshed.ask("Kafka はメッセージを何日間保持しますか？")
     assert answer.answered and answer.sources[0].path == "kafka-en.md"
     (notes / "kafka-en.md").unlink()
-    gone = refreshed.refresh()
+    gone = refresh_engine(refreshed)
     assert not any(s.path == "kafka-en.md" for s in gone.ask("Kafka はメッセージを何日間保持しますか？").sources)
 
 
 def test_the_vectors_cache_round_trips_and_rejects_another_version(tmp_path: Path) -> None:
-    vectors = {"abc": NoteVectors(np.arange(1024, dtype=np.float16).reshape(2, 512), np.array([-1, 3], np.int32))}
-    projection = semantic.Projection(np.ones(512, np.float32), np.eye(512, 128, dtype=np.float32), 1000)
+    vectors = {"abc": NoteVectors(np.arange(256, dtype=np.float16).reshape(2, 128), np.array([-1, 3], np.int32))}
+    projection = Projection(np.ones(512, np.float32), np.eye(512, 128, dtype=np.float32), 1000)
     save_vectors(tmp_path, "v1", vectors, projection)
     loaded = load_vectors(tmp_path, "v1")
-    assert list(loaded.vectors) == ["abc"] and np.array_equal(loaded.vectors["abc"].vectors, vectors["abc"].vectors)
+    assert list(loaded.vectors) == ["abc"] and np.array_equal(loaded.vectors["abc"].rows, vectors["abc"].rows)
     assert list(loaded.vectors["abc"].passages) == [-1, 3]
     assert np.array_equal(loaded.projection.basis, projection.basis) and loaded.projection.rows == 1000
     assert load_vectors(tmp_path, "v2").vectors == {}
@@ -125,10 +128,12 @@ def test_the_vectors_cache_round_trips_and_rejects_another_version(tmp_path: Pat
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_known_vectors_are_reused_by_content(tmp_path: Path) -> None:
+def test_known_rows_are_reused_by_content(tmp_path: Path) -> None:
     (tmp_path / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
-    note = Engine.build([tmp_path], EngineOptions(semantic=False)).notes[0]
-    known = {semantic.note_key(note): NoteVectors(np.zeros((3, 512), np.float16), np.array([-1, 0, 2], np.int32))}
+    engine = build_engine([tmp_path], EngineOptions(semantic=False))
+    note = engine.notes[0]
+    known = {content_key(note): NoteVectors(np.ones((4, 128), np.float16), np.array([-1, 0, 2, 4], np.int32))}
+    projection = Projection(np.zeros(512, np.float32), np.eye(512, 128, dtype=np.float32), 10_000)
 
     class Refusing:
         name = "none"
@@ -136,10 +141,30 @@ def test_known_vectors_are_reused_by_content(tmp_path: Path) -> None:
         def encode(self, texts):
             raise AssertionError("nothing should be embedded")
 
-    assert embed_notes(Refusing(), [note], known) == known
+    made = sentence_rows(engine.index, Refusing(), SavedVectors(known, projection))
+    assert made.embedded == 0 and made.vectors == known
+    assert made.dense.rows.shape == (4, 128) and list(made.dense.row_passage) == [-1, 0, 2, 4]
+    assert made.dense.projection is projection  # a kept projection is kept: no raw vector is needed
 
 
-def test_a_projection_is_learned_again_when_the_blog_doubles_or_halves() -> None:
-    kept = semantic.Projection(np.zeros(512, np.float32), np.eye(512, 128, dtype=np.float32), 10_000)
-    assert kept.suits(10_000) and kept.suits(19_000) and kept.suits(6_000)
-    assert not kept.suits(25_000) and not kept.suits(4_000) and not kept.suits(100)
+def test_a_translation_group_is_embedded_once_and_answers_in_each_language(tmp_path: Path) -> None:
+    engine = build_engine([BUNDLED])
+    dense = engine.index.dense
+    group = next(g for g in engine.groups if len(g.notes) == 2)  # the seed note and its Spanish translation
+    english, spanish = group.in_language("en"), group.in_language("es")
+    assert dense.rows_of([engine.index.note_ids[english.path]]).size == len(note_rows(english).texts)
+    assert dense.rows_of([engine.index.note_ids[spanish.path]]).size == 0
+    answer = engine.ask("¿Qué proveedores de IA usan vLLM en producción?")
+    assert answer.answered and answer.answer_language == "es" and answer.sources[0].path == spanish.rel_path
+
+
+def test_removing_the_embedded_note_embeds_its_translation(tmp_path: Path, counting: CountingEncoder) -> None:
+    notes = tmp_path / "notes"
+    shutil.copytree(BUNDLED, notes)
+    engine = build_engine([notes])
+    english = next(n for n in engine.notes if n.lang == "en" and "vllm" in n.rel_path)
+    Path(english.path).unlink()
+    refreshed = refresh_engine(engine)
+    spanish = next(n for n in refreshed.notes if n.lang == "es")
+    assert refreshed.index.dense.rows_of([refreshed.index.note_ids[spanish.path]]).size == len(note_rows(spanish).texts)
+    assert refreshed.ask("does DeepSeek use vLLM?").sources[0].path == spanish.rel_path

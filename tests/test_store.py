@@ -11,7 +11,8 @@ import pytest
 import knowledge.notes
 from knowledge.engine import Engine, EngineOptions
 from knowledge.index import PostingTable
-from knowledge.store import CACHE_FILE, load_cache
+from knowledge.build.cache import CACHE_FILE, load_cache
+from knowledge.build import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
@@ -46,13 +47,13 @@ def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_warm_build_parses_nothing_and_answers_the_same(notes: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    cold = _settled(Engine.build([notes], options))
+    cold = _settled(build_engine([notes], options))
     parsed = _count_parses(monkeypatch)
     sorts: list[int] = []
     real_from_pairs = PostingTable.from_pairs.__func__
     monkeypatch.setattr(PostingTable, "from_pairs",
                         classmethod(lambda cls, *a, **k: sorts.append(1) or real_from_pairs(cls, *a, **k)))
-    warm = _settled(Engine.build([notes], options))
+    warm = _settled(build_engine([notes], options))
     assert parsed == [] and sorts == []  # neither parsed nor indexed again: the saved tables serve
     for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "which port does the walrus gateway use?"):
         assert warm.ask(question) == cold.ask(question)
@@ -60,13 +61,13 @@ def test_a_warm_build_parses_nothing_and_answers_the_same(notes: Path, tmp_path:
 
 def test_only_the_changed_note_is_parsed_again(notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    _settled(Engine.build([notes], options))
+    _settled(build_engine([notes], options))
     (notes / "walrus-en.md").write_text(
         "---\ntitle: Walrus\nlang: en\n---\n\nThe walrus gateway listens on port 8088.\n", encoding="utf-8")
     (notes / "narwhal-en.md").write_text(
         "---\ntitle: Narwhal\nlang: en\n---\n\nThe narwhal scheduler runs every 15 minutes.\n", encoding="utf-8")
     parsed = _count_parses(monkeypatch)
-    engine = Engine.build([notes], options)
+    engine = build_engine([notes], options)
     assert sorted(parsed) == ["narwhal-en.md", "walrus-en.md"]
     assert "8088" in engine.ask("which port does the walrus gateway use?").text
     assert "15 minutes" in engine.ask("how often does the narwhal scheduler run?").text
@@ -75,9 +76,9 @@ def test_only_the_changed_note_is_parsed_again(notes: Path, tmp_path: Path, monk
 
 def test_a_deleted_note_leaves_the_index(notes: Path, tmp_path: Path) -> None:
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    assert _settled(Engine.build([notes], options)).ask("which port does the walrus gateway use?").answered
+    assert _settled(build_engine([notes], options)).ask("which port does the walrus gateway use?").answered
     (notes / "walrus-en.md").unlink()
-    engine = _settled(Engine.build([notes], options))
+    engine = _settled(build_engine([notes], options))
     assert not engine.ask("which port does the walrus gateway use?").answered
     assert len(load_cache(tmp_path / "cache").notes) == 2
 
@@ -91,7 +92,7 @@ def _document(cache: Path) -> dict:
 def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "cache"
     options = EngineOptions(cache_dir=cache)
-    _settled(Engine.build([notes], options))
+    _settled(build_engine([notes], options))
     if damage == "garbage":
         (cache / CACHE_FILE).write_bytes(b"not a zip file")
     elif damage == "version":
@@ -107,13 +108,13 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(notes: Path, tmp_pa
     else:
         np.savez(cache / CACHE_FILE, nothing=np.zeros(1))
     assert load_cache(cache).notes == {}
-    engine = _settled(Engine.build([notes], options))
+    engine = _settled(build_engine([notes], options))
     assert engine.ask("does DeepSeek use vLLM?").text.startswith("Yes")
     assert len(load_cache(cache).notes) == 3
 
 
 def test_the_cache_holds_no_pickle(notes: Path, tmp_path: Path) -> None:
-    _settled(Engine.build([notes], EngineOptions(cache_dir=tmp_path / "cache")))
+    _settled(build_engine([notes], EngineOptions(cache_dir=tmp_path / "cache")))
     with np.load(tmp_path / "cache" / CACHE_FILE, allow_pickle=False) as npz:
         assert all(npz[name].dtype != object for name in npz.files)
     assert len(_document(tmp_path / "cache")["notes"]) == 3
@@ -126,7 +127,7 @@ def test_texts_round_trip_across_pieces(tmp_path: Path) -> None:
     items = "\n".join(f"- item {i} 🚀 ünïcode" if i % 997 == 0 else f"- item {i}" for i in range(9000))
     (folder / "list-en.md").write_text(f"---\ntitle: List\nlang: en\n---\n\n{items}\n", encoding="utf-8")
     options = EngineOptions(cache_dir=tmp_path / "cache")
-    cold = _settled(Engine.build([folder], options))
+    cold = _settled(build_engine([folder], options))
     cache = load_cache(tmp_path / "cache")
     assert list(cache.notes[cold.notes[0].path].passages) == list(cold.notes[0].passages)
-    assert Engine.build([folder], options).ask("item 8973").text == cold.ask("item 8973").text
+    assert build_engine([folder], options).ask("item 8973").text == cold.ask("item 8973").text

@@ -1,4 +1,4 @@
-"""Incremental reloads: Engine.refresh reads only changed files and layers them over the old index."""
+"""Incremental reloads: refresh_engine reads only changed files and layers them over the old index."""
 from __future__ import annotations
 
 import os
@@ -9,6 +9,7 @@ import pytest
 
 import knowledge.notes
 from knowledge.engine import Engine
+from knowledge.build import build_engine, refresh_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 QUESTIONS = [
@@ -46,19 +47,19 @@ def _sources(engine: Engine) -> list[tuple[bool, str | None, str]]:
 
 
 def test_nothing_changed_reads_no_file_and_keeps_the_index(notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     read: list[str] = []
     real = knowledge.notes._read
     monkeypatch.setattr(knowledge.notes, "_read", lambda path, limit: read.append(path) or real(path, limit))
-    again = engine.refresh()
+    again = refresh_engine(engine)
     assert read == []
     assert again.index is engine.index
 
 
 def test_an_edit_is_answered_and_the_old_engine_still_answers_the_old_text(notes: Path) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     _write(notes / "notes" / "walrus-en.md", _note("Walrus", "The walrus gateway listens on port 8088."))
-    fresh = engine.refresh()
+    fresh = refresh_engine(engine)
     assert fresh.index is not engine.index and len(fresh.index.postings.layers) == 2
     assert "8088" in fresh.ask("which port does the walrus gateway use?").text
     assert "7007" in engine.ask("which port does the walrus gateway use?").text
@@ -66,11 +67,11 @@ def test_an_edit_is_answered_and_the_old_engine_still_answers_the_old_text(notes
 
 
 def test_added_translation_joins_its_note_and_deleted_note_leaves(notes: Path) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     _write(notes / "_posts" / "es" / "walrus-es.md",
            _note("Morsa", "La pasarela morsa escucha en el puerto 7007.", lang="es"))
     (notes / "notes" / "otter-en.md").unlink()
-    fresh = engine.refresh()
+    fresh = refresh_engine(engine)
     answer = fresh.ask("¿en qué puerto escucha la pasarela morsa?")
     assert answer.answered and answer.answer_language == "es" and "7007" in answer.text
     walrus = next(g for g in fresh.groups if any(n.key == "walrus" for n in g.notes))
@@ -80,29 +81,29 @@ def test_added_translation_joins_its_note_and_deleted_note_leaves(notes: Path) -
 
 
 def test_refreshed_answers_equal_a_full_build(notes: Path) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     _write(notes / "notes" / "narwhal-en.md", _note("Narwhal", "The narwhal scheduler runs every 15 minutes."))
-    engine = engine.refresh()
+    engine = refresh_engine(engine)
     _write(notes / "notes" / "walrus-en.md", _note("Walrus", "The walrus gateway listens on port 9099."))
-    engine = engine.refresh()
-    full = Engine.build([notes])
+    engine = refresh_engine(engine)
+    full = build_engine([notes])
     assert [(a, s) for a, s, _ in _sources(engine)] == [(a, s) for a, s, _ in _sources(full)]
     assert "9099" in engine.ask("which port does the walrus gateway use?").text
     assert "15 minutes" in engine.ask("how often does the narwhal scheduler run?").text
 
 
 def test_a_regrouping_change_falls_back_to_a_full_build(notes: Path) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     _write(notes / "notes" / "walrus-en.md",
            "---\ntitle: Walrus\nlang: en\ntranslation_key: marine\n---\n\nThe walrus gateway listens on port 7007.\n")
-    fresh = engine.refresh()
+    fresh = refresh_engine(engine)
     assert len(fresh.index.postings.layers) == 1  # rebuilt, not layered
     assert "7007" in fresh.ask("which port does the walrus gateway use?").text
 
 
 def test_a_note_broken_by_an_edit_is_reported_and_stops_answering(notes: Path) -> None:
-    engine = Engine.build([notes])
+    engine = build_engine([notes])
     _write(notes / "notes" / "walrus-en.md", "---\ntitle: [broken\n---\n\nbody\n")
-    fresh = engine.refresh()
+    fresh = refresh_engine(engine)
     assert [Path(p.path).name for p in fresh.problems] == ["walrus-en.md"]
     assert not fresh.ask("which port does the walrus gateway use?").answered

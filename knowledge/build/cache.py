@@ -1,4 +1,4 @@
-"""The persistent index cache: notes parsed and tokenized once, kept in the bot's state folder.
+"""The on-disk cache: notes parsed and tokenized once, and their sentence rows, kept in the bot's state folder.
 
 A restart or a reload reads the cache, re-parses and re-tokenizes only the notes whose
 bytes changed (sha256 of the file), and assembles the index from the rest with numpy.
@@ -12,6 +12,9 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
     term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
     t_*, i_*, k_*  the posting tables of an index of exactly these notes, when saved with one
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
+
+Beside it, `vectors.npz`: each embedded note's projected rows (float16) by content hash, and the
+projection they were made with (see knowledge.build.projection).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,15 +31,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SavedTables, Vocabulary, split_terms
-from .columns import KINDS, PassageColumns
-from .model import Note
+from ..columns import KINDS, PassageColumns
+from ..dense import NoteVectors, Projection
+from ..encoder import Encoder, encoder_package_version
+from ..index import Index, PostingTable, SavedTables
+from ..model import Note
+from .rows import RECIPE
+from .words import NOTE_TERMS_ARRAYS, NoteTerms, Vocabulary, split_terms
 
 _log = logging.getLogger(__name__)
 
 CACHE_VERSION = 5
 CACHE_FILE = "index.npz"
-VECTORS_FILE = "vectors.npz"  # written by knowledge.semantic, beside the index
+VECTORS_FILE = "vectors.npz"
 _TEXTS_PER_PIECE = 4096
 
 
@@ -43,8 +51,10 @@ _TEXTS_PER_PIECE = 4096
 def cache_version() -> str:
     """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
     digest = hashlib.sha256(str(CACHE_VERSION).encode())
-    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "data/stopwords.yaml"):
-        digest.update((Path(__file__).parent / name).read_bytes())
+    package = Path(__file__).parents[1]
+    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "build/words.py",
+                 "data/stopwords.yaml"):
+        digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -227,3 +237,86 @@ def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
              table_shapes=tuple(tuple(shape) for shape in raw["table_shapes"]), content_hash=raw["content_hash"])
         for raw, own in zip(raw_notes, passages)
     ]
+
+
+# ---------------------------------------------------------------- sentence rows
+
+@dataclass(frozen=True)
+class SavedVectors:
+    vectors: dict[str, NoteVectors]  # by content hash
+    projection: Projection | None = None  # what they were projected with
+
+
+def load_vectors(folder: Path, version: str) -> SavedVectors:
+    """The rows kept in `folder`, or none (missing, another encoder or recipe, damaged)."""
+    try:
+        with np.load(folder / VECTORS_FILE, allow_pickle=False) as npz:
+            if str(npz["version"]) != version:
+                return SavedVectors({})
+            hashes, counts, rows, passages = npz["hashes"], npz["counts"], npz["rows"], npz["passages"]
+            projection = Projection(npz["mean"], npz["basis"], int(npz["projection_rows"]))
+        if counts.sum() != len(rows) or len(rows) != len(passages) or len(hashes) != len(counts):
+            raise ValueError("rows and counts disagree")
+        if rows.ndim != 2 or rows.shape[1] != projection.basis.shape[1]:
+            raise ValueError("the rows do not fit the projection")
+        ends = np.cumsum(counts)
+        return SavedVectors({str(h): NoteVectors(rows[e - c:e], passages[e - c:e])
+                             for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}, projection)
+    except FileNotFoundError:
+        return SavedVectors({})
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        _log.warning("Ignoring the vectors cache in %s: %s", folder, error)
+        return SavedVectors({})
+
+
+def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], projection: Projection) -> None:
+    """Write atomically (a temporary file renamed over the old one)."""
+    keys = sorted(vectors)
+    width = projection.basis.shape[1]
+    arrays: dict[str, np.ndarray | Pieces] = {
+        "version": np.asarray(version),
+        "mean": projection.mean, "basis": projection.basis, "projection_rows": np.asarray(projection.rows),
+        "hashes": np.asarray(keys, dtype=str) if keys else np.zeros(0, dtype="<U1"),
+        "counts": np.asarray([len(vectors[k].passages) for k in keys], dtype=np.int64),
+        "passages": Pieces(np.dtype(np.int32), [vectors[k].passages for k in keys]),
+    }
+    rows = np.empty((int(arrays["counts"].sum()), width), dtype=np.float16)  # type: ignore[union-attr]
+    at = 0
+    for k in keys:
+        n = len(vectors[k].passages)
+        rows[at:at + n] = vectors[k].rows
+        at += n
+    arrays["rows"] = rows
+    folder.mkdir(parents=True, exist_ok=True)
+    _replace(folder / VECTORS_FILE, lambda f: write_npz(f, arrays))
+
+
+def vectors_version(encoder: Encoder) -> str:
+    """The encoder, its package, the rows' recipe and the parser (rows follow the passages)."""
+    return f"{encoder.name}/{encoder_package_version()}/{RECIPE}/{cache_version()}"
+
+
+def start_saving(folder: Path, vocabulary: dict[str, int], index: Index, parts: list[NoteTerms],
+                 stamps: dict[str, tuple[int, int]], encoder: Encoder | None,
+                 vectors: dict[str, NoteVectors], save_index: bool = True) -> threading.Thread:
+    """Write the cache in a thread of its own: nobody waits for it, and on a big blog it takes a while.
+    Started last, because it holds the GIL much of the time; not a daemon, so that a process that
+    exits still finishes writing. `encoder`: the vectors are saved too (they changed)."""
+    tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0], index.key_postings.layers[0],
+                         index.avg_length)
+    notes = index.notes
+    projection = index.dense.projection if index.dense is not None else None
+
+    def save() -> None:
+        try:
+            if encoder is not None and projection is not None:
+                save_vectors(folder, vectors_version(encoder), vectors, projection)
+            if save_index:
+                save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps,
+                           tables)
+        except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
+            _log.warning("Could not save the index cache in %s: %s", folder, error)
+
+    thread = threading.Thread(target=save, name="index-cache")
+    thread.start()
+    return thread

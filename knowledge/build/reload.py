@@ -1,4 +1,7 @@
-"""Incremental reload: a few notes changed → a new index that shares everything else.
+"""Reload: the notes as they are on disk now, as a new Engine (the old one answers until it is swapped in).
+
+Only files whose size or modification time changed are read. When few changed, the new index
+shares the old one's tables and adds theirs:
 
 The new notes' passages are indexed on their own and stacked as a layer over the old
 posting tables; the passages of replaced or deleted notes are marked dead (they score
@@ -13,12 +16,54 @@ import dataclasses
 
 import numpy as np
 
+from ..engine import Engine
+from ..index import Index, LayeredTable, typo_candidate
+from ..model import Note, NoteGroup
+from ..notes import load_notes
+from .cache import SavedVectors
 from .grouping import explicit_key
-from .index import Index, LayeredTable, Vocabulary, tables_of, tokenize_note, typo_candidate
-from .model import Note, NoteGroup
+from .pipeline import build_engine
+from .postings import tables_of
+from .vectors import embed_changed
+from .words import Vocabulary, tokenize_note
 
 MAX_LAYERS = 8
 MAX_LAYERED_SHARE = 0.1  # past this share of passages in layers, a full build is cheaper to search
+
+
+def refresh_engine(engine: Engine) -> Engine:
+    """The notes as they are on disk now: `engine` with the changed files, or a full build (from the
+    cache) when only that can do it right."""
+    options = engine.options
+    before = {note.path: note for note in engine.notes}
+    loaded = load_notes(engine.folders, max_bytes=options.max_note_bytes, known=before, stamps=engine.stamps)
+    changed = [note for note in loaded.notes if before.get(note.path) is not note]
+    removed = sorted(before.keys() - {note.path for note in loaded.notes})
+    if not changed and not removed:
+        return dataclasses.replace(engine, problems=loaded.problems, stamps=loaded.stamps)
+    updated = with_changes(engine, changed, removed)
+    if updated is None:
+        dense = engine.index.dense
+        known = SavedVectors(engine.vectors, dense.projection) if dense is not None else None
+        return build_engine(engine.folders, options, known=known)
+    return dataclasses.replace(updated, problems=loaded.problems, stamps=loaded.stamps)
+
+
+def with_changes(engine: Engine, changed: list[Note], removed: list[str]) -> Engine | None:
+    """`engine` with `changed` notes (new or edited, by path) and without the `removed` paths, sharing
+    everything else; None when only a full build can do it right."""
+    old = engine.index
+    index = apply_changes(old, changed, removed)
+    if index is None:
+        return None
+    vectors = engine.vectors
+    if index.dense is not None and engine.encoder is not None and (changed or removed):
+        # Group ids stay across apply_changes (new groups are appended).
+        affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed} | \
+            {int(old.note_group[old.note_ids[path]]) for path in removed}
+        dense, vectors = embed_changed(engine.encoder, index, changed, affected, vectors, index.dense)
+        index = dataclasses.replace(index, dense=dense)
+    return dataclasses.replace(engine, index=index, choices=engine.choices.with_notes(changed), vectors=vectors)
 
 
 def apply_changes(index: Index, changed: list[Note], removed: list[str]) -> Index | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Sequence
 
-from .model import NINE_LANGUAGES, OTHER_LANGUAGES, Note, NoteGroup
+from ..model import NINE_LANGUAGES, OTHER_LANGUAGES, Note, NoteGroup
 
 __all__ = ["group_translations", "explicit_key", "structure_signature"]
 

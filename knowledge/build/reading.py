@@ -23,11 +23,12 @@ from typing import Callable
 
 import numpy as np
 
-from .columns import PassageColumns
-from .index import (NOTE_TERMS_ARRAYS, NoteTerms, PostingTable, SortedPairs, Vocabulary, interned, merge_sorted,
-                    split_terms, tokenize_note)
-from .model import LoadProblem, Note
-from .notes import ReadJob, read_notes
+from ..columns import PassageColumns
+from ..index import PostingTable
+from ..model import LoadProblem, Note
+from ..notes import ReadJob, read_notes
+from .postings import SortedPairs, merge_sorted
+from .words import NOTE_TERMS_ARRAYS, NoteTerms, Vocabulary, interned, split_terms, tokenize_note
 
 _log = logging.getLogger(__name__)
 
