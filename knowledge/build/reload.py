@@ -61,7 +61,7 @@ def with_changes(engine: Engine, changed: list[Note], removed: list[str]) -> Eng
         # Group ids stay across apply_changes (new groups are appended).
         affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed} | \
             {int(old.note_group[old.note_ids[path]]) for path in removed}
-        dense, vectors = embed_changed(engine.encoder, index, changed, affected, vectors, index.dense)
+        dense, vectors = embed_changed(engine.encoder, index, affected, vectors, index.dense)
         index = dataclasses.replace(index, dense=dense)
     return dataclasses.replace(engine, index=index, choices=engine.choices.with_notes(changed), vectors=vectors)
 

@@ -1,0 +1,75 @@
+"""Rows: what of each translation group the sentence encoder embeds.
+
+One note per group (the encoder is multilingual: its translations would say the same again,
+~4× the rows on a blog translated into eight languages), as a few rows: the title, then one per
+section, its heading path and the start of its passages. bench/calibrate.py measured that this
+finds the right note as often as one row per passage, with a third of the rows.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..dense import TITLE_ROW
+from ..model import Note, NoteGroup
+
+SECTION_CHARS = 250  # of a section's text: its start says what it is about; tokens cost time
+PASSAGE_CHARS = 120  # of each passage added to a section's text
+RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/one-per-group/v2"  # changes when rows would differ
+
+
+@dataclass(frozen=True)
+class NoteRows:
+    """What one note contributes: the texts to embed and the passage each row starts at."""
+
+    texts: tuple[str, ...]
+    passages: tuple[int, ...]  # local passage index of each row's first passage (TITLE_ROW for the title)
+
+
+def embedded_note(group: NoteGroup) -> Note | None:
+    """The note of a group that is embedded: its original (else English, else the first) with passages."""
+    original = group.original
+    if original.passages:
+        return original
+    return next((note for note in group.notes if note.passages), None)
+
+
+def embedded_notes(groups: Iterable[NoteGroup]) -> list[Note]:
+    return [note for note in map(embedded_note, groups) if note is not None]
+
+
+def note_rows(note: Note) -> NoteRows:
+    """The title, then one row per section: its heading path and the start of its passages."""
+    texts = [note.title]
+    starts = [TITLE_ROW]
+    current: tuple[str, ...] | None = None
+    pieces: list[str] = []
+    start = 0
+
+    def close() -> None:
+        body = [p for p in pieces[1:] if p]
+        if body:
+            texts.append(" ".join(pieces)[:SECTION_CHARS])
+            starts.append(start)
+
+    for i, passage in enumerate(note.passages):
+        if passage.kind == "heading" or passage.section != current:
+            close()
+            current = passage.section
+            pieces = [" / ".join(passage.section) if passage.section else note.title]
+            start = i
+        if passage.kind != "heading":
+            pieces.append(passage.text[:PASSAGE_CHARS])
+    close()
+    return NoteRows(tuple(texts), tuple(starts))
+
+
+def content_key(note: Note) -> str:
+    """Rows depend on the note's text only: its content hash (or the text itself when it has none)."""
+    if note.content_hash:
+        return note.content_hash
+    digest = hashlib.sha256(note.title.encode())
+    for passage in note.passages:
+        digest.update(passage.text.encode())
+    return digest.hexdigest()
