@@ -25,7 +25,6 @@ from .detect import detect_language
 from .encoder import Encoder
 from .index import Index
 from .model import Answer, LoadProblem, Note, NoteGroup
-from .names import untranslated_names
 from .search import SearchResult, search
 from .suggest import Choices, suggest
 
@@ -62,12 +61,9 @@ class Engine:
     saving: threading.Thread | None = field(default=None, repr=False, compare=False)  # the cache being written
     encoder: Encoder | None = field(default=None, repr=False, compare=False)  # None: word search only
     vectors: dict[str, NoteVectors] = field(default_factory=dict, repr=False, compare=False)  # by content hash
-
-    @functools.cached_property
-    def names(self) -> frozenset[str]:
-        """Words the notes' translations keep as they are: names, for language detection (learned once
-        per engine, on the first question)."""
-        return untranslated_names(self.groups)
+    # Words the notes' translations keep as they are: names, for language detection (knowledge.names;
+    # learned by the build and kept in its cache, not on the first question).
+    names: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
 
     def wait_until_saved(self, timeout: float | None = None) -> None:
         """Block until the cache this build is writing in the background is on disk."""

@@ -17,7 +17,7 @@ from knowledge.build.vectors import dense_index
 from knowledge.build.words import Vocabulary, tokenize_notes
 from knowledge.dense import TITLE_ROW, NoteVectors
 from knowledge.encoder import load_encoder
-from knowledge.engine import Engine
+from knowledge.engine import Engine, EngineOptions
 from knowledge.notes import load_notes
 from knowledge.suggest import Choices
 
@@ -148,3 +148,21 @@ def test_rows_embedded_in_worker_processes_are_the_rows_embedded_here(monkeypatc
     there = embedding.embed_texts(encoder, texts, workers=2, progress=lambda *args: seen.append(args))
     assert np.allclose(here.astype(np.float32), there.astype(np.float32), atol=2e-3)
     assert seen[-1] == ("embed", 40, 40) and len(seen) == 6  # one report per chunk, in order
+
+
+def test_names_are_learned_by_the_build_and_kept_in_its_cache(folder: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "_posts" / "zh").mkdir(parents=True)
+    (folder / "_posts" / "zh" / "psql-zh.md").write_text(
+        "---\ntitle: 退出 psql\nlang: zh\n---\n\n输入 `\\q` 然后按 Enter 退出 psql。\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = build_engine([folder], EngineOptions(cache_dir=cache))
+    first.wait_until_saved()
+    assert "psql" in first.names  # kept in Latin letters by the Chinese translation
+
+    def unexpected(groups):
+        raise AssertionError("the names of unchanged notes come from the cache")
+
+    monkeypatch.setattr("knowledge.build.pipeline.untranslated_names", unexpected)
+    second = build_engine([folder], EngineOptions(cache_dir=cache))
+    assert second.names == first.names and second.ask("¿cómo salgo de psql?").language == "es"

@@ -66,6 +66,7 @@ class Cache:
     stamps: dict[str, tuple[int, int]]  # path → (size, mtime_ns) of the file when it was read
     tables: SavedTables | None = None  # the index's posting tables, for exactly these notes…
     index_paths: tuple[str, ...] = ()  # …in this order
+    names: frozenset[str] | None = None  # the names learned from exactly these notes (knowledge.names)
 
 
 def empty() -> Cache:
@@ -108,12 +109,14 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
         )
         if any(len(t.offsets) != len(rows) + 1 for t in (tables.text, tables.title, tables.key)):
             raise ValueError("tables and vocabulary disagree")
+    names = frozenset(data["names"]) if "names" in data else None
     return Cache(vocabulary, {note.path: note for note in notes}, terms, stamps, tables,
-                 tuple(data.get("index_paths", ())))
+                 tuple(data.get("index_paths", ())), names)
 
 
 def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms],
-               stamps: dict[str, tuple[int, int]] | None = None, tables: SavedTables | None = None) -> None:
+               stamps: dict[str, tuple[int, int]] | None = None, tables: SavedTables | None = None,
+               names: frozenset[str] | None = None) -> None:
     """Write the cache atomically (a reader sees the old file or the new one, never half).
     `tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,6 +132,8 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
     if tables is not None and len(kept) == len(notes):
         document["index_paths"] = [note.path for note in kept]
         document["avg_length"] = tables.avg_length
+        if names is not None:
+            document["names"] = sorted(names)
         for prefix, table in (("t", tables.text), ("i", tables.title), ("k", tables.key)):
             arrays[f"{prefix}_offsets"] = table.offsets
             arrays[f"{prefix}_items"] = table.items
@@ -297,7 +302,7 @@ def vectors_version(encoder: Encoder) -> str:
 
 
 def start_saving(folder: Path, vocabulary: dict[str, int], index: Index, parts: list[NoteTerms],
-                 stamps: dict[str, tuple[int, int]], encoder: Encoder | None,
+                 stamps: dict[str, tuple[int, int]], names: frozenset[str], encoder: Encoder | None,
                  vectors: dict[str, NoteVectors], save_index: bool = True) -> threading.Thread:
     """Write the cache in a thread of its own: nobody waits for it, and on a big blog it takes a while.
     Started last, because it holds the GIL much of the time; not a daemon, so that a process that
@@ -313,7 +318,7 @@ def start_saving(folder: Path, vocabulary: dict[str, int], index: Index, parts: 
                 save_vectors(folder, vectors_version(encoder), vectors, projection)
             if save_index:
                 save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps,
-                           tables)
+                           tables, names)
         except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
             _log.warning("Could not save the index cache in %s: %s", folder, error)
 

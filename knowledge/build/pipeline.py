@@ -23,6 +23,7 @@ from ..detect import detect_language
 from ..encoder import load_encoder
 from ..engine import Engine, EngineOptions
 from ..model import Note
+from ..names import untranslated_names
 from ..notes import load_notes
 from ..suggest import Choices
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
@@ -64,6 +65,7 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
         saved_tables = cache.tables if same else None
         text = None if saved_tables else reader.text_table(notes)  # merging the workers' shares
         index = assemble_index(groups, notes, parts, cache.vocabulary, saved_tables, text)
+        names = cache.names if same and cache.names is not None else untranslated_names(groups)
 
     encoder = load_encoder() if options.semantic else None
     vectors: dict = {}
@@ -82,10 +84,10 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
     saving = None
     new_index = changed or not same or cache.stamps != loaded.stamps
     if options.cache_dir and (new_index or new_vectors):
-        saving = start_saving(options.cache_dir, cache.vocabulary, index, parts, loaded.stamps,
+        saving = start_saving(options.cache_dir, cache.vocabulary, index, parts, loaded.stamps, names,
                               encoder if new_vectors else None, vectors, save_index=new_index)
     return Engine(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
-                  encoder, vectors)
+                  encoder, vectors, names)
 
 
 def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:

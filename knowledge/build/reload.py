@@ -19,6 +19,7 @@ import numpy as np
 from ..engine import Engine
 from ..index import Index, LayeredTable, typo_candidate
 from ..model import Note, NoteGroup
+from ..names import untranslated_names
 from ..notes import load_notes
 from .cache import SavedVectors
 from .grouping import explicit_key
@@ -56,14 +57,16 @@ def with_changes(engine: Engine, changed: list[Note], removed: list[str]) -> Eng
     index = apply_changes(old, changed, removed)
     if index is None:
         return None
+    # Group ids stay across apply_changes (new groups are appended).
+    affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed} | \
+        {int(old.note_group[old.note_ids[path]]) for path in removed}
     vectors = engine.vectors
-    if index.dense is not None and engine.encoder is not None and (changed or removed):
-        # Group ids stay across apply_changes (new groups are appended).
-        affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed} | \
-            {int(old.note_group[old.note_ids[path]]) for path in removed}
+    if index.dense is not None and engine.encoder is not None and affected:
         dense, vectors = embed_changed(engine.encoder, index, affected, vectors, index.dense)
         index = dataclasses.replace(index, dense=dense)
-    return dataclasses.replace(engine, index=index, choices=engine.choices.with_notes(changed), vectors=vectors)
+    names = engine.names | untranslated_names(index.groups[g] for g in affected)
+    return dataclasses.replace(engine, index=index, choices=engine.choices.with_notes(changed), vectors=vectors,
+                               names=names)
 
 
 def apply_changes(index: Index, changed: list[Note], removed: list[str]) -> Index | None:
