@@ -23,6 +23,60 @@ Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # cells, head
 _PLAIN: Extras = ((), (), ())
 
 
+class Texts(Sequence[str]):
+    """Strings kept as one UTF-8 buffer and their offsets: a text is decoded when it is read. A big
+    blog's million passages then cost their bytes, not a million string objects, and load from the
+    cache without being split."""
+
+    __slots__ = ("data", "offsets")
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        self.data = data  # uint8
+        self.offsets = offsets  # int64, one more than texts: text i is data[offsets[i]:offsets[i + 1]]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> "Texts":
+        if isinstance(texts, Texts):
+            return texts
+        encoded = [text.encode("utf-8") for text in texts]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    @classmethod
+    def join(cls, parts: Sequence["Texts"]) -> "Texts":
+        """These texts one after the other (their bytes are copied once, nothing is decoded)."""
+        if not parts:
+            return cls.of(())
+        data = np.concatenate([p.data[p.offsets[0]:p.offsets[-1]] for p in parts])
+        shifted, at = [np.zeros(1, dtype=np.int64)], 0
+        for p in parts:
+            shifted.append(p.offsets[1:] - p.offsets[0] + at)
+            at += int(p.offsets[-1] - p.offsets[0])
+        return cls(data, np.concatenate(shifted))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> "Texts": ...
+
+    def __getitem__(self, i: int | slice) -> "str | Texts":
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("Texts slices take no step")
+            return Texts(self.data, self.offsets[start : max(start, stop) + 1])
+        if i < 0:
+            i += len(self)
+        return self.data[self.offsets[i] : self.offsets[i + 1]].tobytes().decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+
 @dataclass(frozen=True, eq=False)
 class PassageColumns:
     """Passages in columns; row i of every column is passage i."""
@@ -32,7 +86,7 @@ class PassageColumns:
     lines: np.ndarray  # int32
     section_ids: np.ndarray  # int32, index into `sections`
     sections: tuple[tuple[str, ...], ...]
-    texts: tuple[str, ...]
+    texts: Texts
     extras: dict[int, Extras]  # passage → (cells, header, links), only where one is set
 
     def __len__(self) -> int:
@@ -59,7 +113,7 @@ class PassageColumns:
             np.fromiter((sections.setdefault(p.section, len(sections)) for p in passages), dtype=np.int32,
                         count=len(passages)),
             tuple(sections),
-            tuple(p.text for p in passages),
+            Texts.of([p.text for p in passages]),
             extras,
         )
 
@@ -87,7 +141,7 @@ class PassageColumns:
             positions.append(columns.positions[start:stop])
             lines.append(columns.lines[start:stop])
             section_ids.append(renumbered[key][columns.section_ids[start:stop]])
-            texts.extend(columns.texts[start:stop])
+            texts.append(columns.texts[start:stop])
             rows = extra_rows[key]
             for i in rows[bisect.bisect_left(rows, start) : bisect.bisect_left(rows, stop)]:
                 extras[done + i - start] = columns.extras[i]
@@ -95,7 +149,7 @@ class PassageColumns:
         if not parts:
             return cls.pack(())
         return cls(np.concatenate(kinds), np.concatenate(positions), np.concatenate(lines),
-                   np.concatenate(section_ids), tuple(sections), tuple(texts), extras)
+                   np.concatenate(section_ids), tuple(sections), Texts.join(texts), extras)
 
     def split(self, sizes: Sequence[int]) -> list["PassageList"]:
         """One PassageList per note, `sizes[k]` passages each, sharing these columns."""

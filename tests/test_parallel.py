@@ -10,6 +10,7 @@ import pytest
 
 import knowledge.build.reading
 from knowledge.engine import Engine, EngineOptions
+from knowledge.build.postings import tables_of
 from knowledge.build.words import NoteTerms, Vocabulary, tokenize_note
 from knowledge.notes import load_notes
 from knowledge.build.reading import ParallelReader
@@ -35,9 +36,15 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(knowledge.build.reading, "MIN_FILES", 1)
 
 
-def _words(part: NoteTerms, vocabulary: dict[str, int]) -> tuple[list[str], list[str], list[str]]:
+def _words(part: NoteTerms, vocabulary: dict[str, int]) -> tuple[list[str], list[str]]:
     words = np.array(list(vocabulary), dtype=object)
-    return list(words[part.term_ids]), sorted(words[part.title_ids]), list(words[part.key_ids])
+    return sorted(words[part.title_ids]), list(words[part.key_ids])
+
+
+def _postings(table, vocabulary: dict[str, int]) -> dict[str, tuple[list[int], list[float]]]:
+    words = list(vocabulary)
+    return {words[row]: (table.items[a:b].tolist(), np.round(table.weights[a:b], 5).tolist())
+            for row, (a, b) in enumerate(zip(table.offsets[:-1].tolist(), table.offsets[1:].tolist())) if b > a}
 
 
 def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, always_parallel: None) -> None:
@@ -51,12 +58,17 @@ def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, alway
     assert any("broken-en.md:3: invalid YAML" in str(p) for p in parallel.problems)  # by path and line
     assert set(reader.terms) == {note.path for note in serial.notes}
     alone = Vocabulary()
+    parts = []
     for note in serial.notes:
         theirs = reader.terms[note.path]
         ours = tokenize_note(note, alone)
+        parts.append(ours)
         assert _words(theirs, vocabulary) == _words(ours, alone)
-        assert np.array_equal(theirs.tfs, ours.tfs) and np.array_equal(theirs.counts, ours.counts)
-        assert np.array_equal(theirs.key_counts, ours.key_counts)
+        assert np.array_equal(theirs.counts, ours.counts) and np.array_equal(theirs.key_counts, ours.key_counts)
+    # Their (term, frequency) pairs travel sorted: merged, they are the postings made here.
+    merged, _ = reader.text_table(parallel.notes)
+    here = tables_of(parts, list(alone), rows=alone).text
+    assert _postings(merged, vocabulary) == _postings(here, alone)
 
 
 def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, always_parallel: None,

@@ -1,16 +1,17 @@
 """The on-disk cache: notes parsed and tokenized once, and their sentence rows, kept in the bot's state folder.
 
-A restart or a reload reads the cache, re-parses and re-tokenizes only the notes whose
-bytes changed (sha256 of the file), and assembles the index from the rest with numpy.
+It is the last full build: its notes and the posting tables of exactly those notes. A start
+reads it and, as a reload does, layers over it the notes whose files changed since; no note's
+terms are kept apart from the tables (a start that finds too much changed builds afresh).
 
 Format, safe to load whatever the folder holds (plain numpy arrays, never pickle), one file
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
-    document    UTF-8 JSON {"version", "vocabulary", "stamps", "notes" (without passages),
+    document    UTF-8 JSON {"version", "stamps", "avg_length", "names", "notes" (without passages),
                 "sections", "extras" (cells, headers and links of the passages that have them)}
-    p_*         the passages in columns (kind, position, line, section; texts NUL-separated,
-                in pieces of 4096 texts whose byte lengths are p_text_pieces)
-    term_ids …  every note's NoteTerms arrays, concatenated in the order of "notes"
-    t_*, i_*, k_*  the posting tables of an index of exactly these notes, when saved with one
+    vocabulary  the terms, NUL-separated UTF-8, in id order
+    p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer,
+                p_text, and their offsets in it, p_text_offsets)
+    t_*, i_*, k_*  the posting tables of an index of exactly these notes, in this order
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
 
 Beside it, `vectors.npz`: each embedded note's projected rows (float16) by content hash, and the
@@ -31,20 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..columns import KINDS, PassageColumns
+from ..columns import KINDS, PassageColumns, Texts
 from ..dense import NoteVectors, Projection
 from ..encoder import Encoder, encoder_package_version
 from ..index import Index, PostingTable, SavedTables
 from ..model import Note
 from .rows import RECIPE
-from .words import NOTE_TERMS_ARRAYS, NoteTerms, Vocabulary, split_terms
+from .words import Vocabulary
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 CACHE_FILE = "index.npz"
 VECTORS_FILE = "vectors.npz"
-_TEXTS_PER_PIECE = 4096
 
 
 @lru_cache(maxsize=1)
@@ -60,17 +60,18 @@ def cache_version() -> str:
 
 @dataclass(frozen=True)
 class Cache:
+    """The last full build: its notes, in index order, and the posting tables of exactly those notes.
+    A start layers the notes changed since over it (knowledge.build.layers)."""
+
     vocabulary: dict[str, int]
-    notes: dict[str, Note]  # path → note
-    terms: dict[str, NoteTerms]  # path → its tokens
+    notes: dict[str, Note]  # path → note, in the order of the index
     stamps: dict[str, tuple[int, int]]  # path → (size, mtime_ns) of the file when it was read
-    tables: SavedTables | None = None  # the index's posting tables, for exactly these notes…
-    index_paths: tuple[str, ...] = ()  # …in this order
-    names: frozenset[str] | None = None  # the names learned from exactly these notes (knowledge.names)
+    tables: SavedTables | None = None
+    names: frozenset[str] = frozenset()  # the names learned from these notes (knowledge.names)
 
 
 def empty() -> Cache:
-    return Cache(Vocabulary(), {}, {}, {})
+    return Cache(Vocabulary(), {}, {})
 
 
 def load_cache(folder: Path) -> Cache:
@@ -90,54 +91,38 @@ def load_cache(folder: Path) -> Cache:
 
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
-    vocabulary = Vocabulary((term, i) for i, term in enumerate(data["vocabulary"]))
+    words = arrays["vocabulary"].tobytes().decode("utf-8").split("\0") if arrays["vocabulary"].size else []
+    vocabulary = Vocabulary(zip(words, range(len(words))))
     notes = _notes(data, arrays)
-    sizes = {name: arrays[f"{name}_sizes"].tolist() for name in NOTE_TERMS_ARRAYS}
-    parts = split_terms(arrays, sizes, [note.content_hash for note in notes])
-    terms = {note.path: part for note, part in zip(notes, parts)}
-    stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data.get("stamps", {}).items()}
-    tables = None
-    if "t_offsets" in arrays:
-        # Shared with the vocabulary: these tables serve only if no note changed, and then
-        # nothing is added to it (tens of MB on a big blog, not copied).
-        rows = vocabulary
-        tables = SavedTables(
-            PostingTable(rows, arrays["t_offsets"], arrays["t_items"], arrays["t_weights"]),
-            PostingTable(rows, arrays["i_offsets"], arrays["i_items"]),
-            PostingTable(rows, arrays["k_offsets"], arrays["k_items"]),
-            float(data["avg_length"]),
-        )
-        if any(len(t.offsets) != len(rows) + 1 for t in (tables.text, tables.title, tables.key)):
-            raise ValueError("tables and vocabulary disagree")
-    names = frozenset(data["names"]) if "names" in data else None
-    return Cache(vocabulary, {note.path: note for note in notes}, terms, stamps, tables,
-                 tuple(data.get("index_paths", ())), names)
+    stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data["stamps"].items()}
+    tables = SavedTables(
+        PostingTable(vocabulary, arrays["t_offsets"], arrays["t_items"], arrays["t_weights"]),
+        PostingTable(vocabulary, arrays["i_offsets"], arrays["i_items"]),
+        PostingTable(vocabulary, arrays["k_offsets"], arrays["k_items"]),
+        float(data["avg_length"]),
+    )
+    if any(len(t.offsets) != len(vocabulary) + 1 for t in (tables.text, tables.title, tables.key)):
+        raise ValueError("tables and vocabulary disagree")
+    if tables.text.items.size != tables.text.weights.size or int(tables.text.offsets[-1]) != tables.text.items.size:
+        raise ValueError("the text table's items and weights disagree")
+    return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]))
 
 
-def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], terms: dict[str, NoteTerms],
-               stamps: dict[str, tuple[int, int]] | None = None, tables: SavedTables | None = None,
-               names: frozenset[str] | None = None) -> None:
+def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], stamps: dict[str, tuple[int, int]],
+               tables: SavedTables, names: frozenset[str]) -> None:
     """Write the cache atomically (a reader sees the old file or the new one, never half).
-    `tables`, when given, must come from indexing exactly `notes`, in this order, over `vocabulary`."""
+    `tables` must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
-    kept = [note for note in notes if note.path in terms]
     arrays: dict[str, np.ndarray | Pieces] = {}
-    for name in NOTE_TERMS_ARRAYS:
-        parts = [getattr(terms[note.path], name) for note in kept]
-        arrays[name] = Pieces(np.dtype(np.float32 if name == "tfs" else np.int32), parts)
-        arrays[f"{name}_sizes"] = np.asarray([part.size for part in parts], dtype=np.int64)
-    document = {"version": cache_version(), "vocabulary": list(vocabulary),
-                "stamps": {path: list(stamp) for path, stamp in (stamps or {}).items()}}
-    _encode_notes(kept, document, arrays)
-    if tables is not None and len(kept) == len(notes):
-        document["index_paths"] = [note.path for note in kept]
-        document["avg_length"] = tables.avg_length
-        if names is not None:
-            document["names"] = sorted(names)
-        for prefix, table in (("t", tables.text), ("i", tables.title), ("k", tables.key)):
-            arrays[f"{prefix}_offsets"] = table.offsets
-            arrays[f"{prefix}_items"] = table.items
-        arrays["t_weights"] = tables.text.weights
+    document = {"version": cache_version(), "stamps": {path: list(stamp) for path, stamp in stamps.items()},
+                "avg_length": tables.avg_length, "names": sorted(names)}
+    # Terms never hold a NUL (a note with one is refused as binary): one separator, no offsets.
+    arrays["vocabulary"] = np.frombuffer("\0".join(vocabulary).encode("utf-8"), dtype=np.uint8)
+    _encode_notes(list(notes), document, arrays)
+    for prefix, table in (("t", tables.text), ("i", tables.title), ("k", tables.key)):
+        arrays[f"{prefix}_offsets"] = table.offsets
+        arrays[f"{prefix}_items"] = table.items
+    arrays["t_weights"] = tables.text.weights
     arrays["document"] = np.frombuffer(json.dumps(document, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
     _replace(folder / CACHE_FILE, lambda f: write_npz(f, arrays))
 
@@ -189,10 +174,8 @@ def _replace(path: Path, write) -> None:
 
 def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
     """Notes in columns: one JSON object per note without its passages, and the passages as
-    arrays (all texts in one NUL-separated string), which load without one object each."""
+    arrays (all texts in one UTF-8 buffer), which load without one object each."""
     columns = PassageColumns.join([note.passages for note in notes])
-    if any("\0" in text for text in columns.texts):
-        raise ValueError("a passage text holds a NUL character")  # the loader rejects those files
     document["notes"] = [
         {"path": n.path, "rel_path": n.rel_path, "title": n.title, "lang": n.lang, "key": n.key, "date": n.date,
          "meta": n.meta, "links": list(n.links), "table_shapes": [list(t) for t in n.table_shapes],
@@ -205,28 +188,21 @@ def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, "np.ndarr
     arrays["p_position"] = columns.positions
     arrays["p_line"] = columns.lines
     arrays["p_section"] = columns.section_ids
-    # In pieces: one string of every text would take up to 4 bytes a character (one emoji will do).
-    pieces = []
-    for start in range(0, len(columns.texts), _TEXTS_PER_PIECE):
-        chunk = "\0".join(columns.texts[start : start + _TEXTS_PER_PIECE]).encode("utf-8")
-        pieces.append(np.frombuffer(chunk, dtype=np.uint8))
-    arrays["p_text"] = Pieces(np.dtype(np.uint8), pieces)
-    arrays["p_text_pieces"] = np.asarray([piece.size for piece in pieces], dtype=np.int64)
+    arrays["p_text"] = columns.texts.data[columns.texts.offsets[0]:columns.texts.offsets[-1]]
+    arrays["p_text_offsets"] = columns.texts.offsets - columns.texts.offsets[0]
 
 
 def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     raw_notes = data["notes"]
     kinds = arrays["p_kind"]
-    texts: list[str] = []
-    start = 0
-    for size in arrays["p_text_pieces"].tolist():  # piece by piece, as written
-        texts.extend(arrays["p_text"][start : start + size].tobytes().decode("utf-8").split("\0"))
-        start += size
-    if len(texts) != kinds.size:
+    offsets = arrays["p_text_offsets"]
+    if offsets.size != kinds.size + 1 or (offsets.size and (offsets[0] != 0 or offsets[-1] != arrays["p_text"].size
+                                                             or np.any(np.diff(offsets) < 0))):
         raise ValueError("passage texts and columns disagree")
+    texts = Texts(arrays["p_text"], offsets)
     columns = PassageColumns(
         kinds, arrays["p_position"].reshape(-1, 3), arrays["p_line"], arrays["p_section"],
-        tuple(tuple(section) for section in data["sections"]), tuple(texts),
+        tuple(tuple(section) for section in data["sections"]), texts,
         {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()},
     )
     # Passages are made when read, long after this: a damaged file must fail here, not then.
@@ -301,24 +277,22 @@ def vectors_version(encoder: Encoder) -> str:
     return f"{encoder.name}/{encoder_package_version()}/{RECIPE}/{cache_version()}"
 
 
-def start_saving(folder: Path, vocabulary: dict[str, int], index: Index, parts: list[NoteTerms],
-                 stamps: dict[str, tuple[int, int]], names: frozenset[str], encoder: Encoder | None,
-                 vectors: dict[str, NoteVectors], save_index: bool = True) -> threading.Thread:
+def start_saving(folder: Path, index: Index | None, stamps: dict[str, tuple[int, int]], names: frozenset[str],
+                 encoder: Encoder | None, vectors: dict[str, NoteVectors], projection: Projection | None
+                 ) -> threading.Thread:
     """Write the cache in a thread of its own: nobody waits for it, and on a big blog it takes a while.
     Started last, because it holds the GIL much of the time; not a daemon, so that a process that
-    exits still finishes writing. `encoder`: the vectors are saved too (they changed)."""
-    tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0], index.key_postings.layers[0],
-                         index.avg_length)
-    notes = index.notes
-    projection = index.dense.projection if index.dense is not None else None
+    exits still finishes writing. `index`: a full build's, saved as the new base (None: the base on
+    disk stays); `encoder`: the vectors are saved too (they changed)."""
 
     def save() -> None:
         try:
             if encoder is not None and projection is not None:
                 save_vectors(folder, vectors_version(encoder), vectors, projection)
-            if save_index:
-                save_cache(folder, vocabulary, notes, {note.path: part for note, part in zip(notes, parts)}, stamps,
-                           tables, names)
+            if index is not None:
+                tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
+                                     index.key_postings.layers[0], index.avg_length)
+                save_cache(folder, index.postings.layers[0].rows, index.notes, stamps, tables, names)
         except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
             _log.warning("Could not save the index cache in %s: %s", folder, error)
 

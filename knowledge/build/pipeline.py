@@ -5,8 +5,8 @@
           → rows → vectors → projection (vectors: only what the cache lacks is embedded)
           → save (cache, in the background)
 
-Each stage takes values and hands values on. A reload is the same stages over the changed
-notes (knowledge.build.reload). Phases over a second are reported through `progress(phase,
+Each stage takes values and hands values on. With a cache (the last full build), a start reads
+only the files changed since and layers them over it, as a reload does (knowledge.build.reload). Phases over a second are reported through `progress(phase,
 done, total)` and each phase's duration is logged at INFO.
 """
 from __future__ import annotations
@@ -26,13 +26,15 @@ from ..model import Note
 from ..names import untranslated_names
 from ..notes import load_notes
 from ..suggest import Choices
+from ..index import Index
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
 from .cache import empty as empty_cache
 from .grouping import group_translations
 from .postings import assemble_index
 from .reading import ParallelReader, default_workers
 from .vectors import sentence_rows
-from .words import NoteTerms, tokenize_notes
+from .layers import apply_changes
+from .words import Vocabulary, tokenize_notes
 
 _log = logging.getLogger(__name__)
 
@@ -48,26 +50,28 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
     cache = load_cache(options.cache_dir) if options.cache_dir else empty_cache()
 
     with _phase("Read %d notes", lambda: len(loaded.notes)):
-        reader = ParallelReader(cache.vocabulary, workers, progress=_for_phase(progress, "read"))
+        reader = ParallelReader(Vocabulary(), workers, progress=_for_phase(progress, "read"))
         loaded = load_notes(folders, max_bytes=options.max_note_bytes, known=cache.notes, stamps=cache.stamps,
                             read_many=reader)
-    notes = loaded.notes  # numbered as read: the workers' sorted shares then only need merging
-    groups = group_translations(notes)
-    # The language model loads while the rest is indexed, so that the first question does not wait
-    # for it: not while workers fork (none should inherit it half loaded).
-    warm_up = threading.Thread(target=detect_language, args=("warm up",), name="language-model")
-    warm_up.start()
-
-    with _phase("Indexed the words of %d notes", lambda: len(notes)):
-        parts = tokenize_notes(notes, {**cache.terms, **reader.terms}, cache.vocabulary)
-        changed = _changed(cache, notes, parts)
-        same = not changed and cache.index_paths == tuple(note.path for note in notes)
-        saved_tables = cache.tables if same else None
-        text = None if saved_tables else reader.text_table(notes)  # merging the workers' shares
-        index = assemble_index(groups, notes, parts, cache.vocabulary, saved_tables, text)
-        names = cache.names if same and cache.names is not None else untranslated_names(groups)
-
+    # The language model and the sentence encoder load while the rest is indexed, so that the first
+    # question does not wait for them: not while workers fork (none should inherit them half loaded).
     encoder = load_encoder() if options.semantic else None
+    warm_ups = [threading.Thread(target=detect_language, args=("warm up",), name="language-model")]
+    if encoder is not None and hasattr(encoder, "load"):
+        warm_ups.append(threading.Thread(target=encoder.load, name="sentence-encoder"))
+    for thread in warm_ups:
+        thread.start()
+
+    with _phase("Indexed the words of %d notes", lambda: len(loaded.notes)):
+        layered = _over_cache(cache, loaded.notes)
+        if layered is not None:
+            index, names = layered
+        else:
+            if cache.notes and len(reader.terms) < len(loaded.notes):  # some notes came from the cache: read all
+                reader = ParallelReader(Vocabulary(), workers, progress=_for_phase(progress, "read"))
+                loaded = load_notes(folders, max_bytes=options.max_note_bytes, read_many=reader)
+            index, names = _indexed(loaded.notes, reader)
+
     vectors: dict = {}
     new_vectors = False
     if encoder is not None:
@@ -79,21 +83,45 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
         vectors = rows.vectors
         new_vectors = rows.embedded > 0 or vectors.keys() != kept.vectors.keys()
 
-    choices = Choices.from_groups(groups)
-    warm_up.join()
+    choices = Choices.from_groups(index.groups)
+    for thread in warm_ups:
+        thread.join()
     saving = None
-    new_index = changed or not same or cache.stamps != loaded.stamps
-    if options.cache_dir and (new_index or new_vectors):
-        saving = start_saving(options.cache_dir, cache.vocabulary, index, parts, loaded.stamps, names,
-                              encoder if new_vectors else None, vectors, save_index=new_index)
+    new_base = layered is None  # a full build is the new base; a layered start leaves the base as it is
+    if options.cache_dir and (new_base or new_vectors):
+        saving = start_saving(options.cache_dir, index if new_base else None, loaded.stamps, names,
+                              encoder if new_vectors else None, vectors,
+                              index.dense.projection if index.dense is not None else None)
     return Engine(index, loaded.problems, tuple(Path(f) for f in folders), options, choices, loaded.stamps, saving,
                   encoder, vectors, names)
 
 
-def _changed(cache: Cache, notes: tuple[Note, ...], parts: list[NoteTerms]) -> bool:
-    if len(notes) != len(cache.terms):
-        return True
-    return any(cache.terms.get(note.path) is not part for note, part in zip(notes, parts))
+def _indexed(notes: tuple[Note, ...], reader: ParallelReader) -> tuple[Index, frozenset[str]]:
+    """A full build's index: the notes grouped, tokenized (by the workers that read them, or here), their
+    postings merged (from the workers' sorted shares when they read them all), and the names they teach."""
+    groups = group_translations(notes)
+    text = reader.text_table(notes)  # merging the workers' shares (numbered as read)
+    # Without the shares' sorted pairs (read here, or not all by the workers) each note's pairs are needed.
+    parts = tokenize_notes(notes, reader.terms if text is not None else None, reader.vocabulary)
+    return assemble_index(groups, notes, parts, reader.vocabulary, None, text), untranslated_names(groups)
+
+
+def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset[str]] | None:
+    """The cache's index with the notes changed since layered over it (as a reload does), or None when
+    there is no cache or so much changed that a full build is better."""
+    if cache.tables is None:
+        return None
+    base_notes = tuple(cache.notes.values())
+    base = assemble_index(group_translations(base_notes), base_notes, [], cache.vocabulary, cache.tables)
+    changed = [note for note in notes if cache.notes.get(note.path) is not note]
+    removed = sorted(cache.notes.keys() - {note.path for note in notes})
+    if not changed and not removed:
+        return base, cache.names
+    index = apply_changes(base, changed, removed)
+    if index is None:
+        return None
+    affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed}
+    return index, cache.names | untranslated_names(index.groups[g] for g in affected)
 
 
 def _for_phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] | None:

@@ -48,7 +48,8 @@ def default_workers() -> int:
 @dataclass
 class ParallelReader:
     """A `read_many` for knowledge.notes.load_notes that also tokenizes what it reads:
-    `terms` collects the NoteTerms of every note it parsed, ids in `vocabulary`."""
+    `terms` collects the NoteTerms of every note it parsed, ids in `vocabulary`, without their
+    (term, frequency) pairs: `text_table` merges those, sorted by the workers."""
 
     vocabulary: dict[str, int]
     workers: int = field(default_factory=default_workers)
@@ -111,7 +112,9 @@ class Share:
 
     results: list[Note | LoadProblem | None]  # notes' passages share one PassageColumns
     words: list[str]  # the share's vocabulary, in id order
-    terms: NoteTerms  # the share's notes' NoteTerms one after the other (content_hash unused)
+    # The share's notes' NoteTerms one after the other (content_hash unused), without their
+    # (term, frequency) pairs: those travel once, sorted by term, in `pairs`.
+    terms: NoteTerms
     sizes: dict[str, list[int]]  # per NoteTerms array, its length in each note, in order
     pairs: SortedPairs  # the same pairs sorted by term: the sort is done here, on every core
 
@@ -135,8 +138,11 @@ def read_and_tokenize(jobs: list[ReadJob]) -> Share:
     results = [by_path[r.path] if isinstance(r, Note) else r for r in results]
     joined = NoteTerms("", **{name: np.concatenate([getattr(p, name) for p in parts]) if parts
                               else np.zeros(0, np.int32) for name in NOTE_TERMS_ARRAYS})
-    sizes = {name: [getattr(p, name).size for p in parts] for name in NOTE_TERMS_ARRAYS}
-    return Share(results, list(vocabulary), joined, sizes, SortedPairs.of([joined]))
+    pairs = SortedPairs.of([joined])
+    joined = dataclasses.replace(joined, term_ids=np.zeros(0, np.int32), tfs=np.zeros(0, np.float32))
+    sizes = {name: [0 if name in ("term_ids", "tfs") else getattr(p, name).size for p in parts]
+             for name in NOTE_TERMS_ARRAYS}
+    return Share(results, list(vocabulary), joined, sizes, pairs)
 
 
 def _shares(jobs: list[ReadJob], workers: int) -> list[list[ReadJob]]:

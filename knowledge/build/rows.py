@@ -28,7 +28,10 @@ class NoteRows:
 
 
 def embedded_note(group: NoteGroup) -> Note | None:
-    """The note of a group that is embedded: its original (else English, else the first) with passages."""
+    """The note of a group that is embedded: its original (else English, else the first) with passages;
+    None for a group a reload emptied."""
+    if not group.notes:
+        return None
     original = group.original
     if original.passages:
         return original

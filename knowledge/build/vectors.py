@@ -95,7 +95,7 @@ def embed_changed(encoder: Encoder, index: Index, affected: set[int], vectors: d
     """After a reload: rows for the `affected` groups whose embedded note is new, edited, or newly the
     one embedded (its group lost the note that was), with `base`'s projection."""
     notes = []
-    for note in embedded_notes(index.groups[g] for g in sorted(affected) if index.groups[g].notes):
+    for note in embedded_notes(index.groups[g] for g in sorted(affected)):
         nid = index.note_ids[note.path]
         if nid >= len(base.note_rows) or base.note_rows[nid, 1] == base.note_rows[nid, 0]:
             notes.append(note)  # new, edited (a new id), or embedded in place of a note removed
