@@ -20,7 +20,9 @@ CORPUS = SHARED / "corpus" / "blog"
 # The figures measured when the floors were last set (issue 8: dev 0.909 / 1.000 / 1.000 / 0.850,
 # dev2 0.790 / 0.600 / 1.000 / 0.747), less a question or two of slack.
 FLOORS = {
-    QUESTIONS: {"found": 0.90, "rejected": 0.90, "language": 0.95, "contains": 0.83},
+    # dev found 0.891 since issue 16 embeds one note per translation group (the calibration's blog cases:
+    # 179 → 175 of 210 found at the same 30 of 42 near misses declined): floor 0.88.
+    QUESTIONS: {"found": 0.88, "rejected": 0.90, "language": 0.95, "contains": 0.83},
     QUESTIONS_2: {"found": 0.78, "rejected": 0.55, "language": 0.95, "contains": 0.72},
 }
 
