@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dense import TITLE_ROW
 from .index import Index
 from .model import Answer, Note, NoteGroup, Passage, Source
-from .search import SearchResult
 from .question_forms import asks_for_everything, asks_for_list, overview_subject
-from .dense import TITLE_ROW
+from .search import SearchResult
 from .text import fold, terms
 
 MAX_ANSWER_CHARS = 500
@@ -46,8 +46,10 @@ LISTED_LINE_CHARS = 80  # each entry of a whole table or list, cut to this
 
 Similarity = Callable[[list[str]], np.ndarray]
 
-_YES = frozenset(["yes", "si", "oui", "ja", "sim", "да", "是", "是的", "はい", "예", "네", "نعم", "हाँ", "हां", "✅", "✔", "true"])
-_NO = frozenset(["no", "non", "nein", "nao", "нет", "否", "不", "いいえ", "아니요", "아니오", "لا", "नहीं", "❌", "✗", "false"])
+_YES = frozenset(["yes", "si", "oui", "ja", "sim", "да", "是", "是的", "はい", "예", "네", "نعم", "हाँ", "हां", "✅", "✔",
+                  "true"])
+_NO = frozenset(["no", "non", "nein", "nao", "нет", "否", "不", "いいえ", "아니요", "아니오", "لا", "नहीं", "❌", "✗",
+                 "false"])
 # A question with one of these asks for a value, not a yes or no.
 _WH_WORDS = frozenset(
     """what which how who whom whose when where why qué cuál cual cuáles cuales cómo quién quien
@@ -56,7 +58,8 @@ _WH_WORDS = frozenset(
     chi quando dove perché perche qual quais quem что как почему где когда кто какой какая какие сколько
     ما ماذا كيف لماذا متى أين كم""".split()
 )
-_WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如何", "谁", "誰", "几", "幾", "何", "どう", "なぜ", "いつ", "どこ", "どれ", "どの",
+_WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如何", "谁", "誰", "几", "幾", "何",
+           "どう", "なぜ", "いつ", "どこ", "どれ", "どの",
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
 _ASKING = ("?", "？", "؟")
@@ -409,7 +412,8 @@ def align(source: Passage, target: Note, question: str) -> int:
         asked_hit = len(asked & set(terms(p.text, prefixes=False))) / (len(asked) or 1)
         distance = abs(p.position[0] - source.position[0]) + 0.2 * abs(p.position[1] - source.position[1])
         same_place = p.position == source.position and p.kind == source.kind
-        return shared + 0.5 * asked_hit + (0.3 if p.kind == source.kind else 0.0) + (0.8 if same_place else 0.0) - 0.05 * distance
+        return (shared + 0.5 * asked_hit + (0.3 if p.kind == source.kind else 0.0) + (0.8 if same_place else 0.0)
+                - 0.05 * distance)
 
     return max(range(len(target.passages)), key=lambda i: closeness(target.passages[i]))
 

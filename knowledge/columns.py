@@ -35,7 +35,7 @@ class Texts(Sequence[str]):
         self.offsets = offsets  # int64, one more than texts: text i is data[offsets[i]:offsets[i + 1]]
 
     @classmethod
-    def of(cls, texts: Sequence[str]) -> "Texts":
+    def of(cls, texts: Sequence[str]) -> Texts:
         if isinstance(texts, Texts):
             return texts
         encoded = [text.encode("utf-8") for text in texts]
@@ -44,7 +44,7 @@ class Texts(Sequence[str]):
         return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
 
     @classmethod
-    def join(cls, parts: Sequence["Texts"]) -> "Texts":
+    def join(cls, parts: Sequence[Texts]) -> Texts:
         """These texts one after the other (their bytes are copied once, nothing is decoded)."""
         if not parts:
             return cls.of(())
@@ -61,9 +61,9 @@ class Texts(Sequence[str]):
     @overload
     def __getitem__(self, i: int) -> str: ...
     @overload
-    def __getitem__(self, i: slice) -> "Texts": ...
+    def __getitem__(self, i: slice) -> Texts: ...
 
-    def __getitem__(self, i: int | slice) -> "str | Texts":
+    def __getitem__(self, i: int | slice) -> str | Texts:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step != 1:
@@ -100,7 +100,7 @@ class PassageColumns:
                        int(self.lines[i]))
 
     @classmethod
-    def pack(cls, passages: Sequence[Passage]) -> "PassageColumns":
+    def pack(cls, passages: Sequence[Passage]) -> PassageColumns:
         sections: dict[tuple[str, ...], int] = {}
         extras: dict[int, Extras] = {}
         for i, p in enumerate(passages):
@@ -118,7 +118,7 @@ class PassageColumns:
         )
 
     @classmethod
-    def join(cls, lists: Sequence[Sequence[Passage]]) -> "PassageColumns":
+    def join(cls, lists: Sequence[Sequence[Passage]]) -> PassageColumns:
         """Many notes' passages in one set of columns, in order (slices of columns are copied
         as arrays; only plain tuples of passages are packed one by one)."""
         parts = [(p.columns, p.start, p.stop) if isinstance(p, PassageList) else (cls.pack(p), 0, len(p))
@@ -151,7 +151,7 @@ class PassageColumns:
         return cls(np.concatenate(kinds), np.concatenate(positions), np.concatenate(lines),
                    np.concatenate(section_ids), tuple(sections), Texts.join(texts), extras)
 
-    def split(self, sizes: Sequence[int]) -> list["PassageList"]:
+    def split(self, sizes: Sequence[int]) -> list[PassageList]:
         """One PassageList per note, `sizes[k]` passages each, sharing these columns."""
         lists, start = [], 0
         for size in sizes:
@@ -173,7 +173,7 @@ class PassageList(Sequence[Passage]):
         self.stop = len(columns) if stop is None else stop
 
     @classmethod
-    def of(cls, passages: Sequence[Passage]) -> "PassageList":
+    def of(cls, passages: Sequence[Passage]) -> PassageList:
         return passages if isinstance(passages, PassageList) else cls(PassageColumns.pack(passages))
 
     def __len__(self) -> int:
@@ -182,9 +182,9 @@ class PassageList(Sequence[Passage]):
     @overload
     def __getitem__(self, i: int) -> Passage: ...
     @overload
-    def __getitem__(self, i: slice) -> "PassageList": ...
+    def __getitem__(self, i: slice) -> PassageList: ...
 
-    def __getitem__(self, i: int | slice) -> "Passage | PassageList":
+    def __getitem__(self, i: int | slice) -> Passage | PassageList:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step != 1:

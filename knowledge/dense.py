@@ -12,9 +12,9 @@ This module is the question side; the rows are made by knowledge.build (rows, em
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Sequence
 
 import numpy as np
 
@@ -34,7 +34,8 @@ class Projection:
         """(x - mean) @ basis, unit length; in blocks, so that no float32 copy of all the raw rows is made."""
         out = np.empty((len(vectors), self.basis.shape[1]), dtype=np.float32)
         for start in range(0, len(vectors), _BLOCK_ROWS):
-            out[start:start + _BLOCK_ROWS] = np.asarray(vectors[start:start + _BLOCK_ROWS], dtype=np.float32) @ self.basis
+            block = np.asarray(vectors[start:start + _BLOCK_ROWS], dtype=np.float32)
+            out[start:start + _BLOCK_ROWS] = block @ self.basis
         out -= self.mean @ self.basis
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
         return out

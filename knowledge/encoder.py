@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class UseEncoder:
             self._model = model
         return self._model
 
-    def load(self) -> "UseEncoder":
+    def load(self) -> UseEncoder:
         """Load the weights now (before forking workers, so that they share them)."""
         with self._lock:
             self._loaded()

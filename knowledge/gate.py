@@ -70,7 +70,7 @@ class Gate:
         return {"features": list(FEATURES), "weights": list(self.weights), "bias": self.bias}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Gate":
+    def from_json(cls, data: dict) -> Gate:
         by_name = dict(zip(data["features"], data["weights"]))
         # A feature the file does not know weighs nothing: an older file still loads.
         return cls(tuple(float(by_name.get(name, 0.0)) for name in FEATURES), float(data["bias"]))

@@ -24,7 +24,7 @@ class Catalog:
     default: str = "en"
 
     @classmethod
-    def load(cls, *folders: Path) -> "Catalog":
+    def load(cls, *folders: Path) -> Catalog:
         """Merge every `<lang>.yaml` in the folders (later folders override earlier ones)."""
         merged: dict[str, dict[str, str]] = {}
         for folder in folders:
@@ -54,7 +54,8 @@ class Catalog:
     def language_name(self, lang: str, in_lang: str | None) -> str:
         """The name of `lang` written in `in_lang` (e.g. "español" in Spanish, "Spanish" in English)."""
         key = f"language.{lang}"
-        return self.text(in_lang, key) if self.has(in_lang or self.default, key) or self.has(self.default, key) else lang
+        known = self.has(in_lang or self.default, key) or self.has(self.default, key)
+        return self.text(in_lang, key) if known else lang
 
 
 def knowledge_catalog() -> Catalog:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
 from .dense import DenseIndex
 from .model import Note, NoteGroup, Passage
 from .text import PREFIX_MARK
-
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class PostingTable(_Lookup):
         return 0 if row is None else int(self.offsets[row + 1] - self.offsets[row])
 
     @classmethod
-    def from_pairs(cls, rows: Mapping[str, int], term_ids: np.ndarray, items: np.ndarray) -> "PostingTable":
+    def from_pairs(cls, rows: Mapping[str, int], term_ids: np.ndarray, items: np.ndarray) -> PostingTable:
         """Group (term id, item) pairs by term, `rows` mapping each term to its id (titles and
         row subjects; the text table, with its weights, comes from merge_sorted)."""
         counts = np.bincount(term_ids, minlength=len(rows))

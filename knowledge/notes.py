@@ -9,9 +9,10 @@ import datetime as _dt
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
@@ -343,7 +344,7 @@ def _walk(folder: str, roots: tuple[str, ...], problems: list[LoadProblem]) -> I
 def load_notes(folders: Sequence[str | os.PathLike[str]], max_bytes: int = MAX_BYTES,
                known: Mapping[str, Note] | None = None,
                stamps: Mapping[str, tuple[int, int]] | None = None,
-               read_many: "Callable[[list[ReadJob]], list[Note | LoadProblem | None]] | None" = None) -> LoadResult:
+               read_many: Callable[[list[ReadJob]], list[Note | LoadProblem | None]] | None = None) -> LoadResult:
     """Load every *.md / *.markdown under the folders (recursively, in sorted order).
 
     `known` maps paths to notes parsed before (a cache): a file whose size and modification

@@ -1,8 +1,9 @@
 """Answer → text for a terminal, and → the JSON object of `ask --json` (see shared/eval/score.py)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .i18n import Catalog
 from .model import Answer
@@ -48,7 +49,8 @@ def frame_lines(answer: Answer, catalog: Catalog) -> list[str]:
     framed = frame(answer, catalog)
     if not answer.answered:
         return list(framed.lines)
-    sources = [text if source.url else f"{text} ({source.path})" for text, source in zip(framed.sources, answer.sources)]
+    sources = [text if source.url else f"{text} ({source.path})"
+               for text, source in zip(framed.sources, answer.sources)]
     return [answer.text, *framed.lines, *sources]
 
 

@@ -21,9 +21,9 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from .dense import TITLE_ROW
 from .gate import Evidence, gate_for
 from .index import Index, Postings
-from .dense import TITLE_ROW
 from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 # Tuned on the dev questions as a whole (never per question); see tests/test_eval_floor.py.

@@ -23,10 +23,10 @@ class Choices:
     folded: tuple[str, ...]
 
     @classmethod
-    def from_groups(cls, groups: tuple[NoteGroup, ...]) -> "Choices":
+    def from_groups(cls, groups: tuple[NoteGroup, ...]) -> Choices:
         return cls((), ()).with_notes([note for group in groups for note in group.notes])
 
-    def with_notes(self, notes: list[Note]) -> "Choices":
+    def with_notes(self, notes: list[Note]) -> Choices:
         """These choices and the titles and table facts of `notes` (titles first).
         Texts of notes deleted since stay until the next full build: a harmless suggestion."""
         titles = [_clip(note.title) for note in notes]

@@ -43,7 +43,8 @@ _TOKEN = re.compile(  # a run of CJK, a flag, or a word (dotted names whole, "c+
 _CJK_START = re.compile(rf"[{_CJK}]")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 # Chinese and Japanese function characters: a bigram containing one carries no topic.
-_CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请嗎麼這個們為甚應")
+_CJK_STOP_CHARS = frozenset("的了吗呢吧啊是么什怎哪个这那在和与或有没不我你他她它们就都也很把被让给用该请"
+                            "嗎麼這個們為甚應")
 
 
 @lru_cache(maxsize=1)

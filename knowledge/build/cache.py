@@ -136,7 +136,7 @@ class Pieces:
     pieces: list[np.ndarray]
 
 
-def write_npz(file, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
+def write_npz(file, arrays: dict[str, np.ndarray | Pieces]) -> None:
     """What np.savez writes (np.load reads it back), arrays in pieces included."""
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, value in arrays.items():
@@ -172,7 +172,7 @@ def _replace(path: Path, write) -> None:
         raise
 
 
-def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, "np.ndarray | Pieces"]) -> None:
+def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarray | Pieces]) -> None:
     """Notes in columns: one JSON object per note without its passages, and the passages as
     arrays (all texts in one UTF-8 buffer), which load without one object each."""
     columns = PassageColumns.join([note.passages for note in notes])

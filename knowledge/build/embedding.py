@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Sequence
 
 import numpy as np
 

@@ -6,7 +6,7 @@ O(n log n) in the number of notes (the log is the final sort).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..model import NINE_LANGUAGES, OTHER_LANGUAGES, Note, NoteGroup
 

@@ -6,8 +6,8 @@
           → save (cache, in the background)
 
 Each stage takes values and hands values on. With a cache (the last full build), a start reads
-only the files changed since and layers them over it, as a reload does (knowledge.build.reload). Phases over a second are reported through `progress(phase,
-done, total)` and each phase's duration is logged at INFO.
+only the files changed since and layers them over it, as a reload does (knowledge.build.reload).
+Progress goes to `progress(phase, done, total)`; each phase's duration is logged at INFO.
 """
 from __future__ import annotations
 
@@ -15,25 +15,25 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from ..detect import detect_language
 from ..encoder import load_encoder
 from ..engine import Engine, EngineOptions
+from ..index import Index
 from ..model import Note
 from ..names import untranslated_names
 from ..notes import load_notes
 from ..suggest import Choices
-from ..index import Index
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
 from .cache import empty as empty_cache
 from .grouping import group_translations
+from .layers import apply_changes
 from .postings import assemble_index
 from .reading import ParallelReader, default_workers
 from .vectors import sentence_rows
-from .layers import apply_changes
 from .words import Vocabulary, tokenize_notes
 
 _log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ only merges the shares (merge_sorted), with no Python loop per term or per pair.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections import defaultdict
-from typing import Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +26,7 @@ def _joined(parts: list[NoteTerms], name: str, dtype: type) -> np.ndarray:
 
 
 def tables_of(parts: list[NoteTerms], terms_of: list[str], first_passage: int = 0, first_note: int = 0,
-              avg_length: float | None = None, text: "tuple[PostingTable, float] | None" = None,
+              avg_length: float | None = None, text: tuple[PostingTable, float] | None = None,
               rows: Mapping[str, int] | None = None) -> SavedTables:
     """Posting tables of tokenized notes whose passages and notes are numbered from
     `first_passage` and `first_note` (a whole index from 0, a reload's layer after the old
@@ -67,7 +67,7 @@ class SortedPairs:
     lengths: np.ndarray  # float32 per passage of the block
 
     @classmethod
-    def of(cls, parts: list[NoteTerms]) -> "SortedPairs":
+    def of(cls, parts: list[NoteTerms]) -> SortedPairs:
         counts = _joined(parts, "counts", np.int64)
         pids = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
         term_ids = _joined(parts, "term_ids", np.int32)
@@ -135,8 +135,8 @@ def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, passages: np.ndarray, avg
 
 
 def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts: list[NoteTerms],
-                   vocabulary: dict[str, int], saved: "SavedTables | None" = None,
-                   text: "tuple[PostingTable, float] | None" = None) -> Index:
+                   vocabulary: dict[str, int], saved: SavedTables | None = None,
+                   text: tuple[PostingTable, float] | None = None) -> Index:
     """Posting tables from tokenized notes (in any order): concatenation and one sort, no Python
     loop per term (or the tables saved with the cache, when they were made from these very
     notes; or `text`, their text table that workers sorted, see merge_sorted)."""

@@ -8,8 +8,8 @@ finds the right note as often as one row per passage, with a third of the rows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..dense import TITLE_ROW
 from ..model import Note, NoteGroup

@@ -6,8 +6,8 @@ a reload, embed only the notes whose text changed, and no raw 512-wide vector is
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -50,14 +50,15 @@ def _vectors(encoder: Encoder, notes: Sequence[Note], saved: SavedVectors, worke
     raw = embed_texts(encoder, texts, workers, progress)
     kept = {key: known[key] for key in map(content_key, notes) if key in known}
     projection = saved.projection
-    if projection is None or learn and (projection.rows < MIN_ROWS and len(raw) + sum(len(v.rows) for v in kept.values())
-                              >= MIN_ROWS):
+    rows = len(raw) + sum(len(v.rows) for v in kept.values())
+    if projection is None or (learn and projection.rows < MIN_ROWS <= rows):
         # Learned now: the first build, or a blog that was too small to learn from (its rows were
         # kept unprojected, so they can be learned from and projected now).
         old = [v.rows for v in kept.values()] if projection is not None else []
         projection = fit_projection(np.concatenate([raw, *old]) if old else raw)
         if old:
-            kept = {key: NoteVectors(projection.apply(v.rows).astype(np.float16), v.passages) for key, v in kept.items()}
+            kept = {key: NoteVectors(projection.apply(v.rows).astype(np.float16), v.passages)
+                    for key, v in kept.items()}
     projected = projection.apply(raw).astype(np.float16) if len(raw) else np.zeros((0, projection.basis.shape[1]),
                                                                                    np.float16)
     at = 0

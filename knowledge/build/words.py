@@ -6,9 +6,9 @@ a note whose bytes did not change keeps its NoteTerms from one build (and one ru
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
 
 import numpy as np
 
