@@ -334,11 +334,16 @@ def _evidence(index: Index, units: tuple[QueryUnit, ...], first: GroupHit, at: i
         section = float(dense.row_scores[rows].max()) if rows.size else 0.0
         scores = dense.group_scores
         meaning = float(scores[first.group])
-        others = np.delete(scores, first.group)
-        others = others[others > -1]  # groups emptied by a reload have no rows
-        margin = meaning - float(others.max()) if others.size else meaning
+        live = scores[scores > -1]  # groups emptied by a reload have no rows
+        # The best few, sorted (a partition, not a sort of every group): the runner-up and the z-score's top.
+        k = min(STANDOUT_AMONG, live.size)
+        top = np.sort(np.partition(live, live.size - k)[live.size - k:]) if k else live
+        if top.size and meaning >= top[-1]:  # it is the best (a tie leaves another group's equal score second)
+            runner_up = float(top[-2]) if top.size > 1 else None
+        else:
+            runner_up = float(top[-1]) if top.size else None
+        margin = meaning - runner_up if runner_up is not None else meaning
         own_first = float(int(np.argmax(scores)) == first.group)
-        top = np.sort(scores[scores > -1])[-STANDOUT_AMONG:]
         dense_z = float((meaning - top.mean()) / max(float(top.std()), 1e-3)) if top.size > 2 else 0.0
     words = lexical.get(first.group, (0.0, 0.0, -1))[0]
     return Evidence(
