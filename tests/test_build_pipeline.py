@@ -147,7 +147,8 @@ def test_rows_embedded_in_worker_processes_are_the_rows_embedded_here(monkeypatc
     seen: list[tuple[str, int, int]] = []
     there = embedding.embed_texts(encoder, texts, workers=2, progress=lambda *args: seen.append(args))
     assert np.allclose(here.astype(np.float32), there.astype(np.float32), atol=2e-3)
-    assert seen[-1] == ("embed", 40, 40) and len(seen) == 6  # one report per chunk, in order
+    assert seen[0] == ("embed", 0, 40) and seen[-1] == ("embed", 40, 40)  # the start, then each chunk in order
+    assert [done for _, done, _ in seen] == [0, 7, 14, 21, 28, 35, 40]
 
 
 def test_names_are_learned_by_the_build_and_kept_in_its_cache(folder: Path, tmp_path: Path,

@@ -35,6 +35,8 @@ def embed_texts(encoder: Encoder, texts: Sequence[str], workers: int = 1,
     out = np.empty((len(texts), WIDTH), dtype=np.float16)
     chunks = [(start, texts[start:start + CHUNK_ROWS]) for start in range(0, len(texts), CHUNK_ROWS)]
     done = 0
+    if progress is not None and texts:
+        progress("embed", 0, len(texts))  # the phase starts: a rate can be told from the first chunk on
     if workers > 1 and len(texts) >= MIN_PARALLEL_ROWS and sys.platform.startswith("linux"):
         try:
             for start, vectors in _in_workers(encoder, chunks, workers):
