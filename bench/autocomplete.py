@@ -10,7 +10,7 @@ import argparse
 import statistics
 import sys
 import time
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 WORDS = ("deepseek vllm", "kafka consumer", "¿openai usa", "spring boot", "curl", "mysql restore", "git rebase")
 

@@ -11,7 +11,7 @@ Every dev question becomes up to three cases over the blog sample:
                            a near miss about the note's own topic, also "I don't know". Reported,
                            not fitted on: with them the gate only moves along the same trade-off
                            (fewer found for more rejected), see the closing note of issue 8.
-Notes are left out the way a reload removes them (`knowledge.build.with_changes`), so the
+Notes are left out the way a reload removes them (`knowledge.indexing.with_changes`), so the
 index is the engine's own, not a copy with different statistics.
 
 The gate (`knowledge.gate`) is a logistic model of the evidence about the first note; its
@@ -46,7 +46,7 @@ from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
 from knowledge.index import Index
 from knowledge.model import Note
 from knowledge.search import search
-from knowledge.build import build_engine, with_changes
+from knowledge.indexing import build_engine, with_changes
 
 from .generate import REAL_CORPUS
 from .scoring import SHARED, load_questions, note_key

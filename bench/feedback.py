@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import yaml
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 
 def median_us(fn, runs: int) -> float:

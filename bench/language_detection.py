@@ -108,7 +108,7 @@ def main() -> None:
     iso = sorted({lang.split("-")[0] for lang in LANGUAGES})  # py3langid has no zh-hant label
     names: frozenset[str] = frozenset()
     if args.corpus.is_dir():  # the names the engine would learn from these notes (knowledge.names)
-        from knowledge.build.grouping import group_translations
+        from knowledge.indexing.grouping import group_translations
         from knowledge.names import untranslated_names
         from knowledge.notes import load_notes
 

@@ -1,7 +1,7 @@
 """The engines under test behind one small interface: build from notes, answer a question.
 
 Every engine sees the same notes, loaded once by `knowledge.notes.load_notes` and grouped by
-`knowledge.build.grouping.group_translations`. Ours indexes them its own way (`build_engine`, from
+`knowledge.indexing.grouping.group_translations`. Ours indexes them its own way (`build_engine`, from
 the folders); the peers index the same passages, one document per passage: its text preceded
 by the last two headings above it (what our index counts towards a passage too). A peer's
 answer is its best passage, reported as that passage's note; peers have no "I don't know",
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-from knowledge.build.grouping import group_translations
+from knowledge.indexing.grouping import group_translations
 from knowledge.notes import load_notes
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_]+")

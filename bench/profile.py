@@ -30,7 +30,7 @@ def top(profile: cProfile.Profile, sort: str, count: int) -> str:
 
 
 def profile_size(files: int, count: int) -> str:
-    from knowledge.build import build_engine
+    from knowledge.indexing import build_engine
     from knowledge.engine import EngineOptions
 
     corpus = ensure_corpus(files)

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from knowledge.build import build_engine, refresh_engine
+from knowledge.indexing import build_engine, refresh_engine
 
 
 

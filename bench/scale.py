@@ -64,7 +64,7 @@ def corpus_of(name: str) -> tuple[list[Path], list[Path]]:
 def child(step: str, folders: list[Path], cache: Path, questions: list[Path]) -> dict[str, Any]:
     import psutil
 
-    from knowledge.build import build_engine
+    from knowledge.indexing import build_engine
     from knowledge.engine import EngineOptions
 
     started = time.perf_counter()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import BUNDLED_NOTES
-from knowledge.build.cache import CACHE_FILE, load_cache
+from knowledge.indexing.cache import CACHE_FILE, load_cache
 from tests.fake_discord import FakeDiscord, FakeInteraction
 
 TOKEN = "soak-token.not-a-real-one"

@@ -18,7 +18,7 @@ from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog, knowledge_catalog
 from knowledge.languages import canonical_language
 from knowledge.model import NINE_LANGUAGES, OTHER_LANGUAGES
 from knowledge.render import answer_json, render_text
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 from .config import Config, ConfigError, load_config
 from .terminal import LineReader, Progress, terminal_width, wrap_text

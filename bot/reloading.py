@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.build import refresh_engine
+from knowledge.indexing import refresh_engine
 from knowledge.engine import Engine
 from knowledge.model import LoadProblem, Note
 

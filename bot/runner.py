@@ -19,8 +19,8 @@ import discord
 import yarl
 
 from knowledge.engine import Engine
-from knowledge.build.cache import remove_stale_temp_files
-from knowledge.build import build_engine
+from knowledge.indexing.cache import remove_stale_temp_files
+from knowledge.indexing import build_engine
 
 from . import stopping
 from .app import NotesBot

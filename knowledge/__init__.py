@@ -1,7 +1,7 @@
 """The knowledge engine: markdown notes in, short sourced answers out, in the asker's language.
 
     from knowledge import Engine
-    engine = build_engine(["path/to/notes"])  # from knowledge.build
+    engine = build_engine(["path/to/notes"])  # from knowledge.indexing
     answer = engine.ask("does DeepSeek use vLLM?")
 
 It never imports discord; the bot and the command line are thin layers on top.

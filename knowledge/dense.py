@@ -4,11 +4,11 @@ Lexical search cannot match a Japanese question to an English note, nor "my lapt
 connect" to "Wi-Fi drops". A multilingual sentence encoder (knowledge.encoder) can. Each
 translation group is embedded once, from one of its notes (the encoder is multilingual: a
 translation's rows would say the same again), as a few rows: its title and one per section
-(knowledge.build.rows). Rows are centred and projected on the blog's own principal directions
+(knowledge.indexing.rows). Rows are centred and projected on the blog's own principal directions
 (`Projection`): smaller and faster to search, and a cosine means more once the direction every
 text shares is gone.
 
-This module is the question side; the rows are made by knowledge.build (rows, embedding, projection).
+This module is the question side; the rows are made by knowledge.indexing (rows, embedding, projection).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Where a question becomes an answer: `Engine.ask` → `detect.detect_language` →
 `search.search` (find the note and passage) → `answering.compose` (pick the asker's
-translation, build the text). An Engine is made by knowledge.build (build_engine, and
+translation, build the text). An Engine is made by knowledge.indexing (build_engine, and
 refresh_engine for a reload); it holds no build code.
 """
 from __future__ import annotations

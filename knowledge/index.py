@@ -1,6 +1,6 @@
 """The search index: an inverted index over normalized terms of every passage of every note.
 
-Built once from note groups (knowledge.build), then read-only (safe to share between threads and to swap
+Built once from note groups (knowledge.indexing), then read-only (safe to share between threads and to swap
 atomically on reload). Postings are numpy arrays so that a question scores only the
 passages that share a term with it, without a Python loop per passage.
 """

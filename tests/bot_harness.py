@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator
 
 from bot.app import NotesBot
 from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 from knowledge.engine import Engine
 from tests.fake_discord import FakeDiscord
 

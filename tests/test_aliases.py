@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.engine import Engine, EngineOptions
 from knowledge.notes import note_aliases
-from knowledge.build import build_engine, refresh_engine
+from knowledge.indexing import build_engine, refresh_engine
 
 QUESTION = "how do I revive a sleepy levain?"  # none of these words is in the notes below
 

@@ -11,7 +11,7 @@ from knowledge.answering import render_pieces
 from knowledge.engine import Engine
 from knowledge.model import Passage
 from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -16,14 +16,14 @@ import pytest
 from bot import stopping
 from bot.connecting import OneLineReconnects
 from bot.runner import HANDLER_NAME, setup_logging
-from knowledge.build.cache import CACHE_FILE, load_cache
+from knowledge.indexing.cache import CACHE_FILE, load_cache
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION
 from tests.fake_discord import FakeDiscord
 from tests.test_bot_runner import NOTES_BOT_SCRIPT, PYTHON_M_BOT, TOKEN, restore_logging, start, write_config  # noqa: F401  (fixture)
 
 
 def write_notes(folder: Path, count: int) -> Path:
-    """`count` small notes: above knowledge.build.reading.MIN_FILES, the build forks readers."""
+    """`count` small notes: above knowledge.indexing.reading.MIN_FILES, the build forks readers."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         (folder / f"topic-{i:04d}-en.md").write_text(

@@ -11,7 +11,7 @@ from knowledge.answering import MAX_ANSWER_CHARS
 from knowledge.engine import Engine, EngineOptions
 from knowledge.i18n import knowledge_catalog
 from knowledge.render import answer_json, render_text
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from knowledge.build.grouping import group_translations
+from knowledge.indexing.grouping import group_translations
 from knowledge.model import Note, Passage
 from knowledge.notes import load_notes
 

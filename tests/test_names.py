@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.markup import without_discord_markup
 from knowledge.engine import Engine, EngineOptions
 from knowledge.names import untranslated_names
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 
 def _note(folder: Path, name: str, lang: str, title: str, body: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import knowledge.notes as notes_mod
-from knowledge.build.grouping import group_translations
+from knowledge.indexing.grouping import group_translations
 from knowledge.model import LoadProblem, Note
 from knowledge.notes import load_note, load_notes, note_key
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import knowledge.build.reading
+import knowledge.indexing.reading
 from knowledge.engine import Engine, EngineOptions
-from knowledge.build.postings import tables_of
-from knowledge.build.words import NoteTerms, Vocabulary, tokenize_note
+from knowledge.indexing.postings import tables_of
+from knowledge.indexing.words import NoteTerms, Vocabulary, tokenize_note
 from knowledge.notes import load_notes
-from knowledge.build.reading import ParallelReader
-from knowledge.build import build_engine
+from knowledge.indexing.reading import ParallelReader
+from knowledge.indexing import build_engine
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"
 pytestmark = [
@@ -33,7 +33,7 @@ def notes(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(knowledge.build.reading, "MIN_FILES", 1)
+    monkeypatch.setattr(knowledge.indexing.reading, "MIN_FILES", 1)
 
 
 def _words(part: NoteTerms, vocabulary: dict[str, int]) -> tuple[list[str], list[str]]:
@@ -74,13 +74,13 @@ def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, alway
 def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, always_parallel: None,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     merged: list[int] = []
-    real_merge = knowledge.build.reading.merge_sorted
+    real_merge = knowledge.indexing.reading.merge_sorted
 
     def counting_merge(blocks, term_ids, term_count):  # type: ignore[no-untyped-def]
         merged.append(len(blocks))
         return real_merge(blocks, term_ids, term_count)
 
-    monkeypatch.setattr(knowledge.build.reading, "merge_sorted", counting_merge)
+    monkeypatch.setattr(knowledge.indexing.reading, "merge_sorted", counting_merge)
     one = build_engine([notes], EngineOptions(workers=1))
     two = build_engine([notes], EngineOptions(workers=2))
     assert merged and merged[0] > 1  # the text table came from the workers' shares
@@ -103,7 +103,7 @@ def test_when_workers_cannot_start_the_notes_are_read_here(notes: Path, always_p
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("no processes for you")
 
-    monkeypatch.setattr(knowledge.build.reading, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(knowledge.indexing.reading, "ProcessPoolExecutor", refuse)
     reader = ParallelReader(Vocabulary(), workers=2)
     loaded = load_notes([notes], read_many=reader)
     assert loaded.notes == load_notes([notes]).notes  # every field, every passage

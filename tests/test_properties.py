@@ -23,7 +23,7 @@ from knowledge.i18n import knowledge_catalog
 from knowledge.model import Answer, LoadProblem, Note
 from knowledge.notes import load_notes, parse_note
 from knowledge.render import answer_json, render_text
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from bot.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
 from bot.cli import main
 from bot.journal import DAY, Asked, Journal, JournalRow
 from bot.report_cli import report
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 

@@ -8,7 +8,7 @@ import pytest
 from knowledge.engine import Engine, EngineOptions
 from knowledge.search import search
 from knowledge.text import name_terms, terms
-from knowledge.build import build_engine
+from knowledge.indexing import build_engine
 
 
 def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.build import build_engine, refresh_engine
-from knowledge.build.cache import VECTORS_FILE, SavedVectors, load_vectors, save_vectors
-from knowledge.build.rows import content_key, note_rows
-from knowledge.build.vectors import sentence_rows
+from knowledge.indexing import build_engine, refresh_engine
+from knowledge.indexing.cache import VECTORS_FILE, SavedVectors, load_vectors, save_vectors
+from knowledge.indexing.rows import content_key, note_rows
+from knowledge.indexing.vectors import sentence_rows
 from knowledge.dense import TITLE_ROW, NoteVectors, Projection
 from knowledge.encoder import load_encoder
 from knowledge.engine import EngineOptions
@@ -53,7 +53,7 @@ class CountingEncoder:
 @pytest.fixture()
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEncoder:
     encoder = CountingEncoder()
-    monkeypatch.setattr("knowledge.build.pipeline.load_encoder", lambda: encoder)
+    monkeypatch.setattr("knowledge.indexing.pipeline.load_encoder", lambda: encoder)
     return encoder
 
 

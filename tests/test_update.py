@@ -9,7 +9,7 @@ import pytest
 
 import knowledge.notes
 from knowledge.engine import Engine
-from knowledge.build import build_engine, refresh_engine
+from knowledge.indexing import build_engine, refresh_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 QUESTIONS = [

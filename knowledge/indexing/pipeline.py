@@ -6,7 +6,7 @@
           → save (cache, in the background)
 
 Each stage takes values and hands values on. With a cache (the last full build), a start reads
-only the files changed since and layers them over it, as a reload does (knowledge.build.reload).
+only the files changed since and layers them over it, as a reload does (knowledge.indexing.reload).
 Progress goes to `progress(phase, done, total)`; each phase's duration is logged at INFO.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Words: each note's passages become weighted terms, interned into a shared vocabulary.
 
-The word-index stage of the build (knowledge.build.postings) sorts these into posting tables;
+The word-index stage of the build (knowledge.indexing.postings) sorts these into posting tables;
 a note whose bytes did not change keeps its NoteTerms from one build (and one run) to the next.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
 
 Beside it, `vectors.npz`: each embedded note's projected rows (float16) by content hash, and the
-projection they were made with (see knowledge.build.projection).
+projection they were made with (see knowledge.indexing.projection).
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def cache_version() -> str:
     """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
     digest = hashlib.sha256(str(CACHE_VERSION).encode())
     package = Path(__file__).parents[1]
-    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "build/words.py",
+    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "indexing/words.py",
                  "data/stopwords.yaml"):
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
@@ -61,7 +61,7 @@ def cache_version() -> str:
 @dataclass(frozen=True)
 class Cache:
     """The last full build: its notes, in index order, and the posting tables of exactly those notes.
-    A start layers the notes changed since over it (knowledge.build.layers)."""
+    A start layers the notes changed since over it (knowledge.indexing.layers)."""
 
     vocabulary: dict[str, int]
     notes: dict[str, Note]  # path → note, in the order of the index

@@ -1,7 +1,7 @@
 """The word index: tokenized notes → posting tables (term → passages with BM25 weights,
 term → notes whose title has it, term → table rows whose subject has it) and the Index.
 
-Workers sort their own share of the pairs (SortedPairs, knowledge.build.reading); the index
+Workers sort their own share of the pairs (SortedPairs, knowledge.indexing.reading); the index
 only merges the shares (merge_sorted), with no Python loop per term or per pair.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Sentence rows of the index: the groups' rows (knowledge.build.rows), embedded where the cache
-lacks them (knowledge.build.embedding), projected (knowledge.build.projection), as one DenseIndex.
+"""Sentence rows of the index: the groups' rows (knowledge.indexing.rows), embedded where the cache
+lacks them (knowledge.indexing.embedding), projected (knowledge.indexing.projection), as one DenseIndex.
 
 Rows are kept by the embedded note's content hash, already projected: a start from the cache, and
 a reload, embed only the notes whose text changed, and no raw 512-wide vector is ever kept.

@@ -1,4 +1,4 @@
-"""The build, stage by stage: what each stage of knowledge.build hands on to the next."""
+"""The build, stage by stage: what each stage of knowledge.indexing hands on to the next."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import knowledge.build.embedding as embedding
-from knowledge.build import build_engine
-from knowledge.build.grouping import group_translations
-from knowledge.build.postings import assemble_index
-from knowledge.build.projection import fit_projection
-from knowledge.build.rows import embedded_notes, note_rows
-from knowledge.build.vectors import dense_index
-from knowledge.build.words import Vocabulary, tokenize_notes
+import knowledge.indexing.embedding as embedding
+from knowledge.indexing import build_engine
+from knowledge.indexing.grouping import group_translations
+from knowledge.indexing.postings import assemble_index
+from knowledge.indexing.projection import fit_projection
+from knowledge.indexing.rows import embedded_notes, note_rows
+from knowledge.indexing.vectors import dense_index
+from knowledge.indexing.words import Vocabulary, tokenize_notes
 from knowledge.dense import TITLE_ROW, NoteVectors
 from knowledge.encoder import load_encoder
 from knowledge.engine import Engine, EngineOptions
@@ -164,6 +164,6 @@ def test_names_are_learned_by_the_build_and_kept_in_its_cache(folder: Path, tmp_
     def unexpected(groups):
         raise AssertionError("the names of unchanged notes come from the cache")
 
-    monkeypatch.setattr("knowledge.build.pipeline.untranslated_names", unexpected)
+    monkeypatch.setattr("knowledge.indexing.pipeline.untranslated_names", unexpected)
     second = build_engine([folder], EngineOptions(cache_dir=cache))
     assert second.names == first.names and second.ask("¿cómo salgo de psql?").language == "es"

@@ -1,7 +1,7 @@
 """Reload: the notes as they are on disk now, as a new Engine (the old one answers until it is swapped in).
 
 Only files whose size or modification time changed are read. When few changed, the new index
-shares the old one's tables and adds theirs (knowledge.build.layers); else it is built again.
+shares the old one's tables and adds theirs (knowledge.indexing.layers); else it is built again.
 """
 from __future__ import annotations
 
