@@ -6,11 +6,12 @@ terms are kept apart from the tables (a start that finds too much changed builds
 
 Format, safe to load whatever the folder holds (plain numpy arrays, never pickle), one file
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
-    document    UTF-8 JSON {"version", "stamps", "avg_length", "names", "notes" (without passages),
+    document    UTF-8 JSON {"version", "stamps", "avg_length", "names", "group_keys", "notes" (without passages),
                 "sections", "extras" (cells, headers and links of the passages that have them)}
     vocabulary  the terms, NUL-separated UTF-8, in id order
     p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer,
                 p_text, and their offsets in it, p_text_offsets)
+    g_*         the translation groups: each group's notes (positions in "notes"), one group after the other
     t_*, i_*, k_*  the posting tables of an index of exactly these notes, in this order
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
 
@@ -36,7 +37,7 @@ from ..columns import KINDS, PassageColumns, Texts
 from ..dense import NoteVectors, Projection
 from ..encoder import Encoder, encoder_package_version
 from ..index import Index, PostingTable, SavedTables
-from ..model import Note
+from ..model import Note, NoteGroup
 from .rows import RECIPE
 from .words import Vocabulary
 
@@ -68,6 +69,7 @@ class Cache:
     stamps: dict[str, tuple[int, int]]  # path → (size, mtime_ns) of the file when it was read
     tables: SavedTables | None = None
     names: frozenset[str] = frozenset()  # the names learned from these notes (knowledge.names)
+    groups: tuple[NoteGroup, ...] = ()  # these notes' translation groups
 
 
 def empty() -> Cache:
@@ -105,17 +107,25 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
         raise ValueError("tables and vocabulary disagree")
     if tables.text.items.size != tables.text.weights.size or int(tables.text.offsets[-1]) != tables.text.items.size:
         raise ValueError("the text table's items and weights disagree")
-    return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]))
+    members, bounds = arrays["g_members"].tolist(), arrays["g_offsets"].tolist()
+    if len(bounds) != len(data["group_keys"]) + 1 or (members and max(members) >= len(notes)):
+        raise ValueError("groups and notes disagree")
+    groups = tuple(NoteGroup(key, tuple(notes[m] for m in members[a:b]))
+                   for key, a, b in zip(data["group_keys"], bounds, bounds[1:]))
+    return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]), groups)
 
 
-def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], stamps: dict[str, tuple[int, int]],
-               tables: SavedTables, names: frozenset[str]) -> None:
+def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], groups: tuple[NoteGroup, ...],
+               stamps: dict[str, tuple[int, int]], tables: SavedTables, names: frozenset[str]) -> None:
     """Write the cache atomically (a reader sees the old file or the new one, never half).
     `tables` must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray | Pieces] = {}
     document = {"version": cache_version(), "stamps": {path: list(stamp) for path, stamp in stamps.items()},
-                "avg_length": tables.avg_length, "names": sorted(names)}
+                "avg_length": tables.avg_length, "names": sorted(names), "group_keys": [g.key for g in groups]}
+    position = {note.path: i for i, note in enumerate(notes)}
+    arrays["g_members"] = np.asarray([position[n.path] for g in groups for n in g.notes], dtype=np.int32)
+    arrays["g_offsets"] = np.cumsum([0, *(len(g.notes) for g in groups)], dtype=np.int64)
     # Terms never hold a NUL (a note with one is refused as binary): one separator, no offsets.
     arrays["vocabulary"] = np.frombuffer("\0".join(vocabulary).encode("utf-8"), dtype=np.uint8)
     _encode_notes(list(notes), document, arrays)
@@ -292,7 +302,7 @@ def start_saving(folder: Path, index: Index | None, stamps: dict[str, tuple[int,
             if index is not None:
                 tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
                                      index.key_postings.layers[0], index.avg_length)
-                save_cache(folder, index.postings.layers[0].rows, index.notes, stamps, tables, names)
+                save_cache(folder, index.postings.layers[0].rows, index.notes, index.groups, stamps, tables, names)
         except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
             _log.warning("Could not save the index cache in %s: %s", folder, error)
 
