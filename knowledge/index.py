@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,6 +110,49 @@ class LayeredTable(_Lookup):
         return sum(layer.df(term) for layer in self.layers)
 
 
+@dataclass(frozen=True)
+class TypoWords:
+    """The vocabulary words typos are looked up among (plain ASCII words of 4 letters or more): grouped
+    by first letter and length (in term order inside a group), and sorted, to complete a word cut short."""
+
+    words: tuple[str, ...]
+    buckets: dict[tuple[str, int], tuple[int, int]]  # (first letter, length) → words[start:stop]
+    sorted_words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> TypoWords:
+        grouped: dict[tuple[str, int], list[str]] = {}
+        for term in terms:
+            if typo_candidate(term):
+                grouped.setdefault((term[0], len(term)), []).append(term)
+        return cls.grouped(grouped)
+
+    @classmethod
+    def grouped(cls, grouped: dict[tuple[str, int], list[str]]) -> TypoWords:
+        words: list[str] = []
+        buckets: dict[tuple[str, int], tuple[int, int]] = {}
+        for key, group in grouped.items():
+            buckets[key] = (len(words), len(words) + len(group))
+            words.extend(group)
+        return cls(tuple(words), buckets, tuple(sorted(words)))
+
+    def with_words(self, fresh: list[str]) -> TypoWords:
+        """These words and `fresh` ones (a reload's), each group's new words after its old ones."""
+        grouped = {key: list(self.words[a:b]) for key, (a, b) in self.buckets.items()}
+        for term in fresh:
+            grouped.setdefault((term[0], len(term)), []).append(term)
+        return TypoWords.grouped(grouped)
+
+    def similar(self, word: str) -> list[str]:
+        """Words of about the same length and first letter: where typo look-ups search."""
+        found: list[str] = []
+        reach = 3 if len(word) >= 7 else 2
+        for length in range(len(word) - reach, len(word) + reach + 1):
+            a, b = self.buckets.get((word[0], length), (0, 0))
+            found.extend(self.words[a:b])
+        return found
+
+
 @dataclass
 class Index:
     groups: tuple[NoteGroup, ...]
@@ -120,8 +163,7 @@ class Index:
     postings: LayeredTable  # term → passages (with BM25 weights)
     title_postings: LayeredTable  # term → note ids whose title has it
     key_postings: LayeredTable  # term → ids of table rows whose first cell (the row's subject) has it
-    vocabulary: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first char, length) → words
-    sorted_words: tuple[str, ...] = ()  # the same words, sorted: completes a word cut short
+    typo_words: TypoWords = field(default_factory=lambda: TypoWords((), {}, ()))
     note_first_passage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     note_sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages per note
     note_ids: dict[str, int] = field(default_factory=dict)  # note path → note id
@@ -174,18 +216,15 @@ class Index:
 
     def similar_words(self, word: str) -> list[str]:
         """Vocabulary words of about the same length and first letter: where typo look-ups search."""
-        found: list[str] = []
-        reach = 3 if len(word) >= 7 else 2
-        for length in range(len(word) - reach, len(word) + reach + 1):
-            found.extend(self.vocabulary.get((word[0], length), ()))
-        return found
+        return self.typo_words.similar(word)
 
     def completions(self, start: str, limit: int = 3) -> list[str]:
         """The most frequent vocabulary words that begin with `start` ("jav" → "java")."""
-        i = bisect.bisect_left(self.sorted_words, start)
+        words = self.typo_words.sorted_words
+        i = bisect.bisect_left(words, start)
         found = []
-        while i < len(self.sorted_words) and self.sorted_words[i].startswith(start) and len(found) < 50:
-            found.append(self.sorted_words[i])
+        while i < len(words) and words[i].startswith(start) and len(found) < 50:
+            found.append(words[i])
             i += 1
         found.sort(key=lambda w: -self.postings.df(w))
         return found[:limit]

@@ -134,3 +134,20 @@ def test_texts_round_trip_across_pieces(tmp_path: Path) -> None:
     cache = load_cache(tmp_path / "cache")
     assert list(cache.notes[cold.notes[0].path].passages) == list(cold.notes[0].passages)
     assert build_engine([folder], options).ask("item 8973").text == cold.ask("item 8973").text
+
+
+def test_a_start_from_the_cache_has_the_same_groups_names_and_typo_words(notes: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    cold = _settled(build_engine([notes], options))
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError("a start from the cache groups nothing and learns no names again")
+
+    monkeypatch.setattr("knowledge.indexing.pipeline.group_translations", unexpected)
+    monkeypatch.setattr("knowledge.indexing.pipeline.untranslated_names", unexpected)
+    warm = build_engine([notes], options)
+    assert [[n.path for n in g.notes] for g in warm.groups] == [[n.path for n in g.notes] for g in cold.groups]
+    assert warm.names == cold.names and warm.index.typo_words == cold.index.typo_words
+    assert "walrus" in warm.index.similar_words("walrsu")
+    assert warm.ask("which port does the walrsu gateway use?").answered  # a typo, found among the cached words

@@ -11,6 +11,8 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
     vocabulary  the terms, NUL-separated UTF-8, in id order
     p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer,
                 p_text, and their offsets in it, p_text_offsets)
+    typo_*      the words typos are looked up among, NUL-separated by first letter and length (groups in
+                "typo_keys", bounds in typo_offsets), and their alphabetical order (typo_sorted)
     g_*         the translation groups: each group's notes (positions in "notes"), one group after the other
     t_*, i_*, k_*  the posting tables of an index of exactly these notes, in this order
 A cache from another version, or one that cannot be read, is ignored (and rewritten).
@@ -36,7 +38,7 @@ import numpy as np
 from ..columns import KINDS, PassageColumns, Texts
 from ..dense import NoteVectors, Projection
 from ..encoder import Encoder, encoder_package_version
-from ..index import Index, PostingTable, SavedTables
+from ..index import Index, PostingTable, SavedTables, TypoWords
 from ..model import Note, NoteGroup
 from .rows import RECIPE
 from .words import Vocabulary
@@ -70,6 +72,7 @@ class Cache:
     tables: SavedTables | None = None
     names: frozenset[str] = frozenset()  # the names learned from these notes (knowledge.names)
     groups: tuple[NoteGroup, ...] = ()  # these notes' translation groups
+    typo_words: TypoWords | None = None  # the words of the tables that typos are looked up among
 
 
 def empty() -> Cache:
@@ -93,7 +96,7 @@ def load_cache(folder: Path) -> Cache:
 
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
-    words = arrays["vocabulary"].tobytes().decode("utf-8").split("\0") if arrays["vocabulary"].size else []
+    words = _split(arrays["vocabulary"])
     vocabulary = Vocabulary(zip(words, range(len(words))))
     notes = _notes(data, arrays)
     stamps = {path: (int(size), int(mtime)) for path, (size, mtime) in data["stamps"].items()}
@@ -112,11 +115,30 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
         raise ValueError("groups and notes disagree")
     groups = tuple(NoteGroup(key, tuple(notes[m] for m in members[a:b]))
                    for key, a, b in zip(data["group_keys"], bounds, bounds[1:]))
-    return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]), groups)
+    typo = _split(arrays["typo_words"])
+    order = arrays["typo_sorted"]
+    bounds = arrays["typo_offsets"].tolist()
+    if len(bounds) != len(data["typo_keys"]) + 1 or bounds[-1] != len(typo) or len(order) != len(typo):
+        raise ValueError("typo words and their groups disagree")
+    typo_words = TypoWords(tuple(typo), {(first, length): (a, b) for (first, length), a, b in
+                                         zip(data["typo_keys"], bounds, bounds[1:])},
+                           tuple(typo[i] for i in order.tolist()))
+    return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]), groups,
+                 typo_words)
+
+
+def _split(joined: np.ndarray) -> list[str]:
+    """Strings saved NUL-separated (terms never hold a NUL: a note with one is refused as binary)."""
+    return joined.tobytes().decode("utf-8").split("\0") if joined.size else []
+
+
+def _joined(strings) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.frombuffer("\0".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
 def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], groups: tuple[NoteGroup, ...],
-               stamps: dict[str, tuple[int, int]], tables: SavedTables, names: frozenset[str]) -> None:
+               stamps: dict[str, tuple[int, int]], tables: SavedTables, names: frozenset[str],
+               typo_words: TypoWords) -> None:
     """Write the cache atomically (a reader sees the old file or the new one, never half).
     `tables` must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,8 +148,12 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
     position = {note.path: i for i, note in enumerate(notes)}
     arrays["g_members"] = np.asarray([position[n.path] for g in groups for n in g.notes], dtype=np.int32)
     arrays["g_offsets"] = np.cumsum([0, *(len(g.notes) for g in groups)], dtype=np.int64)
-    # Terms never hold a NUL (a note with one is refused as binary): one separator, no offsets.
-    arrays["vocabulary"] = np.frombuffer("\0".join(vocabulary).encode("utf-8"), dtype=np.uint8)
+    arrays["vocabulary"] = _joined(vocabulary)
+    arrays["typo_words"] = _joined(typo_words.words)
+    document["typo_keys"] = [list(key) for key in typo_words.buckets]
+    arrays["typo_offsets"] = np.asarray([0, *(b for _, b in typo_words.buckets.values())], dtype=np.int64)
+    position = {word: i for i, word in enumerate(typo_words.words)}
+    arrays["typo_sorted"] = np.asarray([position[w] for w in typo_words.sorted_words], dtype=np.int32)
     _encode_notes(list(notes), document, arrays)
     for prefix, table in (("t", tables.text), ("i", tables.title), ("k", tables.key)):
         arrays[f"{prefix}_offsets"] = table.offsets
@@ -302,7 +328,8 @@ def start_saving(folder: Path, index: Index | None, stamps: dict[str, tuple[int,
             if index is not None:
                 tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
                                      index.key_postings.layers[0], index.avg_length)
-                save_cache(folder, index.postings.layers[0].rows, index.notes, index.groups, stamps, tables, names)
+                save_cache(folder, index.postings.layers[0].rows, index.notes, index.groups, stamps, tables, names,
+                           index.typo_words)
         except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
             _log.warning("Could not save the index cache in %s: %s", folder, error)
 

@@ -86,10 +86,6 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
 
     layer = tables_of(parts, list(vocabulary), first_passage, first_note, index.avg_length)
     fresh = [t for t in layer.text.rows if t not in index.postings and typo_candidate(t)]
-    buckets = dict(index.vocabulary)  # shares the old lists; those that grow are copied first
-    for term in fresh:
-        bucket = (term[0], len(term))
-        buckets[bucket] = [*buckets.get(bucket, ()), term]
     alive = [note for group in groups for note in group.notes]
     return dataclasses.replace(
         index,
@@ -102,8 +98,7 @@ def _extend(index: Index, groups: list[NoteGroup], changed: list[Note], removed:
         postings=LayeredTable(index.postings.layers + (layer.text,)),
         title_postings=LayeredTable(index.title_postings.layers + (layer.title,)),
         key_postings=LayeredTable(index.key_postings.layers + (layer.key,)),
-        vocabulary=buckets,
-        sorted_words=tuple(sorted((*index.sorted_words, *fresh))) if fresh else index.sorted_words,
+        typo_words=index.typo_words.with_words(fresh) if fresh else index.typo_words,
         note_first_passage=np.concatenate([index.note_first_passage, starts]).astype(np.int32),
         note_sizes=np.concatenate([index.note_sizes, sizes]).astype(np.int32),
         note_ids=note_ids,

@@ -112,7 +112,7 @@ def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset
     if cache.tables is None:
         return None
     base_notes = tuple(cache.notes.values())
-    base = assemble_index(cache.groups, base_notes, [], cache.vocabulary, cache.tables)
+    base = assemble_index(cache.groups, base_notes, [], cache.vocabulary, cache.tables, typo_words=cache.typo_words)
     changed = [note for note in notes if cache.notes.get(note.path) is not note]
     removed = sorted(cache.notes.keys() - {note.path for note in notes})
     if not changed and not removed:

@@ -7,13 +7,12 @@ only merges the shares (merge_sorted), with no Python loop per term or per pair.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..index import Index, LayeredTable, PostingTable, SavedTables, typo_candidate
+from ..index import Index, LayeredTable, PostingTable, SavedTables, TypoWords
 from ..model import Note, NoteGroup
 from .words import NoteTerms
 
@@ -136,10 +135,10 @@ def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, passages: np.ndarray, avg
 
 def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts: list[NoteTerms],
                    vocabulary: dict[str, int], saved: SavedTables | None = None,
-                   text: tuple[PostingTable, float] | None = None) -> Index:
+                   text: tuple[PostingTable, float] | None = None, typo_words: TypoWords | None = None) -> Index:
     """Posting tables from tokenized notes (in any order): concatenation and one sort, no Python
     loop per term (or the tables saved with the cache, when they were made from these very
-    notes; or `text`, their text table that workers sorted, see merge_sorted)."""
+    notes, with their typo words; or `text`, their text table that workers sorted, see merge_sorted)."""
     group_of = {note.path: g for g, group in enumerate(groups) for note in group.notes}
     note_group = np.fromiter((group_of[note.path] for note in notes), dtype=np.int32, count=len(notes))
     sizes = np.asarray([len(n.passages) for n in notes], dtype=np.int64)
@@ -152,10 +151,6 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
     # (an incremental reload tokenizes into a vocabulary of its own), so its rows are the tables'.
     tables = saved or tables_of(parts, list(vocabulary), text=text, rows=vocabulary)
     postings = LayeredTable((tables.text,))
-    vocabulary_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for term in tables.text:
-        if typo_candidate(term):
-            vocabulary_buckets[(term[0], len(term))].append(term)
     return Index(
         groups=groups,
         notes=notes,
@@ -165,8 +160,7 @@ def assemble_index(groups: tuple[NoteGroup, ...], notes: tuple[Note, ...], parts
         postings=postings,
         title_postings=LayeredTable((tables.title,)),
         key_postings=LayeredTable((tables.key,)),
-        vocabulary=dict(vocabulary_buckets),
-        sorted_words=tuple(sorted(w for words in vocabulary_buckets.values() for w in words)),
+        typo_words=typo_words if typo_words is not None else TypoWords.of(tables.text),
         languages=frozenset(note.lang for note in notes),
         note_first_passage=first.astype(np.int32),
         note_sizes=sizes.astype(np.int32),
