@@ -130,7 +130,8 @@ def busy(on: bool) -> Iterator[None]:
             loop.wait()
 
 
-def measure(name: str, runs: int, on_busy: bool, peer_name: str | None) -> dict[str, Any]:
+def measure(name: str, runs: int, on_busy: bool, peer_name: str | None, keep: Path | None = None
+            ) -> dict[str, Any]:
     folders, questions = corpus_of(name)
     results: list[dict[str, Any]] = []
     for _ in range(runs):
@@ -141,6 +142,9 @@ def measure(name: str, runs: int, on_busy: bool, peer_name: str | None) -> dict[
                 disk = sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) / 2**20
                 warm = run_child("warm", folders, cache, questions)
         finally:
+            if keep is not None:
+                shutil.rmtree(keep / name, ignore_errors=True)
+                shutil.copytree(cache, keep / name)
             shutil.rmtree(cache, ignore_errors=True)
         results.append({"cold": cold, "disk_mb": disk, "warm": warm})
     row = {
@@ -202,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--busy", action="store_true", help="one CPU-bound process beside every step")
     parser.add_argument("--peer", default=None, help="tantivy: measured on the same notes in the same run")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each corpus's cache to KEEP/CORPUS (to profile)")
     parser.add_argument("--child", choices=("cold", "warm"), help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, action="append", default=[], help=argparse.SUPPRESS)
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = []
     for name in args.corpus.split(","):
-        row = measure(name, args.runs, args.busy, args.peer)
+        row = measure(name, args.runs, args.busy, args.peer, args.keep)
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(table(rows))
