@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..dense import TITLE_ROW
 from ..model import Note, NoteGroup
 
-SECTION_CHARS = 160  # of a section's text: its start says what it is about; tokens cost time
+SECTION_CHARS = 250  # of a section's text: its start says what it is about; tokens cost time
 PASSAGE_CHARS = 120  # of each passage added to a section's text
 RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/one-per-group/v2"  # changes when rows would differ
 
