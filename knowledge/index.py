@@ -48,7 +48,7 @@ class PostingTable(_Lookup):
     rows: dict[str, int]  # term → row
     offsets: np.ndarray  # int64, one more than rows: row r spans items[offsets[r]:offsets[r + 1]]
     items: np.ndarray  # int32 ids, ascending within a row
-    weights: np.ndarray | None = None  # float32, parallel to items
+    weights: np.ndarray | None = None  # float16, parallel to items
 
     def __contains__(self, term: object) -> bool:
         row = self.rows.get(term)  # type: ignore[call-overload]
@@ -64,7 +64,8 @@ class PostingTable(_Lookup):
         if row is None or self.offsets[row + 1] == self.offsets[row]:
             return None
         lo, hi = int(self.offsets[row]), int(self.offsets[row + 1])
-        return Postings(self.items[lo:hi], None if self.weights is None else self.weights[lo:hi])
+        # Weights are kept as float16 (half the memory and disk; 3 significant digits is plenty to rank).
+        return Postings(self.items[lo:hi], None if self.weights is None else self.weights[lo:hi].astype(np.float32))
 
     def df(self, term: str) -> int:
         row = self.rows.get(term)

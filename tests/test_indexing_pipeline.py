@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 import knowledge.indexing.embedding as embedding
+from knowledge.dense import TITLE_ROW, NoteVectors
+from knowledge.encoder import load_encoder
+from knowledge.engine import Engine, EngineOptions
 from knowledge.indexing import build_engine
 from knowledge.indexing.grouping import group_translations
 from knowledge.indexing.postings import assemble_index
@@ -15,9 +18,6 @@ from knowledge.indexing.projection import fit_projection
 from knowledge.indexing.rows import embedded_notes, note_rows
 from knowledge.indexing.vectors import dense_index
 from knowledge.indexing.words import Vocabulary, tokenize_notes
-from knowledge.dense import TITLE_ROW, NoteVectors
-from knowledge.encoder import load_encoder
-from knowledge.engine import Engine, EngineOptions
 from knowledge.notes import load_notes
 from knowledge.suggest import Choices
 

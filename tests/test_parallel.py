@@ -43,7 +43,7 @@ def _words(part: NoteTerms, vocabulary: dict[str, int]) -> tuple[list[str], list
 
 def _postings(table, vocabulary: dict[str, int]) -> dict[str, tuple[list[int], list[float]]]:
     words = list(vocabulary)
-    return {words[row]: (table.items[a:b].tolist(), np.round(table.weights[a:b], 5).tolist())
+    return {words[row]: (table.items[a:b].tolist(), table.weights[a:b].tolist())
             for row, (a, b) in enumerate(zip(table.offsets[:-1].tolist(), table.offsets[1:].tolist())) if b > a}
 
 

@@ -11,8 +11,8 @@ import pytest
 import knowledge.notes
 from knowledge.engine import Engine, EngineOptions
 from knowledge.index import PostingTable
-from knowledge.indexing.cache import CACHE_FILE, load_cache
 from knowledge.indexing import build_engine
+from knowledge.indexing.cache import CACHE_FILE, load_cache
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import tempfile
 import threading
 import zipfile
@@ -82,17 +83,47 @@ def empty() -> Cache:
 def load_cache(folder: Path) -> Cache:
     """The cache in `folder`, or an empty one (missing, other version, damaged)."""
     try:
-        with np.load(folder / CACHE_FILE, allow_pickle=False) as npz:
-            data = json.loads(npz["document"].tobytes().decode("utf-8"))
+        path = folder / CACHE_FILE
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(_member(path, archive, "document").tobytes().decode("utf-8"))
             if not isinstance(data, dict) or data.get("version") != cache_version():
                 return empty()  # before reading the arrays: a stale cache is not worth loading
-            arrays = {name: npz[name] for name in npz.files if name != "document"}
+            arrays = {name: _member(path, archive, name) for name in
+                      (info.filename.removesuffix(".npy") for info in archive.infolist()) if name != "document"}
         return _decode(data, arrays)
     except FileNotFoundError:
         return empty()
-    except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, zipfile.BadZipFile,
+            struct.error) as error:
         _log.warning("Ignoring the index cache in %s: %s", folder, error)
         return empty()
+
+
+def _member(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """One array of the archive: mapped in place when it is stored uncompressed, else read."""
+    info = archive.getinfo(f"{name}.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        with archive.open(info) as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+    with open(path, "rb") as raw:
+        raw.seek(info.header_offset)
+        local = raw.read(30)  # the member's local header: its name and extra field come next
+        if local[:4] != b"PK\x03\x04":
+            raise ValueError(f"{name}: not a zip member")
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        raw.seek(info.header_offset + 30 + name_length + extra_length)
+        if np.lib.format.read_magic(raw) != (1, 0):
+            raise ValueError(f"{name}: unknown array format")
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(raw)
+        if fortran or dtype.hasobject:
+            raise ValueError(f"{name}: not a plain array")
+        offset = raw.tell()
+    if int(np.prod(shape)) == 0:
+        return np.zeros(shape, dtype=dtype)
+    if offset + int(np.prod(shape)) * dtype.itemsize > info.header_offset + 30 + name_length + extra_length + \
+            info.file_size:
+        raise ValueError(f"{name}: shorter than its header says")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
 
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
@@ -172,16 +203,25 @@ class Pieces:
     pieces: list[np.ndarray]
 
 
+# Read in place (memory-mapped), never copied into memory: a question reads a few postings of them.
+MAPPED = frozenset({"t_items", "t_weights", "i_items", "k_items"})
+
+
 def write_npz(file, arrays: dict[str, np.ndarray | Pieces]) -> None:
-    """What np.savez writes (np.load reads it back), arrays in pieces included."""
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    """What np.savez writes (np.load reads it back), arrays in pieces included; every array but the
+    MAPPED ones compressed (fast deflate: text and small integers shrink a lot, postings little)."""
+    with zipfile.ZipFile(file, "w", allowZip64=True) as archive:
         for name, value in arrays.items():
             if isinstance(value, Pieces):
                 dtype, pieces, shape = value.dtype, value.pieces, (sum(piece.size for piece in value.pieces),)
             else:
                 dtype, pieces, shape = value.dtype, [value], value.shape
             header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as out:
+            member = zipfile.ZipInfo(f"{name}.npy")
+            member.compress_type = zipfile.ZIP_STORED if name in MAPPED else zipfile.ZIP_DEFLATED
+            # Fast deflate (level 1): the name of that slot changed in Python 3.13.
+            setattr(member, "compress_level" if hasattr(member, "compress_level") else "_compresslevel", 1)
+            with archive.open(member, "w", force_zip64=True) as out:
                 np.lib.format.write_array_header_1_0(out, header)
                 for piece in pieces:
                     out.write(np.ascontiguousarray(piece, dtype=dtype).data)

@@ -112,7 +112,7 @@ def merge_sorted(blocks: list[SortedPairs], term_ids: list[np.ndarray], term_cou
         del block, inside, to
     if avg_length is None:
         avg_length = float(lengths.mean()) if lengths.size else 1.0
-    weights = bm25_weights(tfs, lengths, passages, avg_length)
+    weights = bm25_weights(tfs, lengths, passages, avg_length).astype(np.float16)
     if first_passage:
         passages += np.int32(first_passage)
     return PostingTable({}, offsets, passages, weights), avg_length
