@@ -39,10 +39,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
-    from bot.i18n import bot_catalog
-    from bot.journal import Asked, Journal
-    from bot.reports import group_similar
-    from bot.views import answer_view
+    from bot.catalog import bot_catalog
+    from bot.journal.store import Asked, Journal
+    from bot.journal.reports import group_similar
+    from bot.discord_app.views import answer_view
     from knowledge.engine import Engine, EngineOptions
 
     corpus = ensure_corpus(parse_size(args.size))

@@ -1,7 +1,7 @@
 """Helpers for the bot's end-to-end tests: the real engine, the real bot, the fake Discord.
 
 Nothing is stubbed: `running_bot` builds `knowledge.Engine` from real notes
-folders and runs `bot.app.NotesBot` (with its cogs) against `tests.fake_discord`.
+folders and runs `bot.discord_app.client.NotesBot` (with its cogs) against `tests.fake_discord`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from bot.app import NotesBot
+from bot.discord_app.client import NotesBot
 from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
 from knowledge.engine import Engine
 from tests.fake_discord import FakeDiscord

@@ -92,7 +92,7 @@ async def test_a_failed_pull_is_reported_and_the_current_notes_stay(tmp_path: Pa
             assert bot.engine is before
             assert not (clone / "zephyr-en.md").exists()  # the work tree was left as it was
         fake.assert_clean()
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.reloading"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.discord_app.reloading.reload"]
     assert len(warnings) == 1 and warnings[0].startswith(f"git pull of {clone} failed; keeping the current notes: ")
 
 

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from bot.answer_queue import AnswerQueue, defer_deadline
-from bot.runner import _stop
-from bot.stopping import finish_work
+from bot.discord_app.answer_queue import AnswerQueue, defer_deadline
+from bot.discord_app.runner import _stop
+from bot.discord_app.stopping import finish_work
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, build_engine, make_config, replies_to, running_bot
 from tests.fake_discord import FakeDiscord, FakeInteraction
 

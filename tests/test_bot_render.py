@@ -4,12 +4,13 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.i18n import bot_catalog
-from bot.reloading import Changes, ReloadReport
-from bot.render import (
+from bot.catalog import bot_catalog
+from bot.discord_app.reloading.page import render_reload
+from bot.discord_app.reloading.reload import Changes, ReloadReport
+from bot.discord_app.render import (
     CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, FIELD_NAME_LIMIT, FIELD_VALUE_LIMIT,
     FOOTER_LIMIT, MAX_MESSAGES, TITLE_LIMIT, Field, Page, Reply, fit_content, fit_embeds, render_answer,
-    render_reload, split_text,
+    split_text,
 )
 from knowledge.model import Answer, Source
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.runner import HANDLER_NAME, RedactToken, run_bot
+from bot.discord_app.runner import HANDLER_NAME, RedactToken, run_bot
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, reply_to
 from tests.fake_discord import FakeDiscord
 

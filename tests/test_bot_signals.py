@@ -13,9 +13,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot import stopping
-from bot.connecting import OneLineReconnects
-from bot.runner import HANDLER_NAME, setup_logging
+from bot.discord_app import stopping
+from bot.discord_app.connecting import OneLineReconnects
+from bot.discord_app.runner import HANDLER_NAME, setup_logging
 from knowledge.store import CACHE_FILE, load_cache
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION
 from tests.fake_discord import FakeDiscord
@@ -167,7 +167,7 @@ def test_a_gateway_reconnect_is_one_warning_line():
 
 _LANDS_IN = r"""
 import signal, sys, time
-from bot import stopping
+from bot.discord_app import stopping
 stopping.install()
 try:
     # The frame a signal interrupts when it lands in that file's code.

@@ -6,7 +6,7 @@ import json
 import discord
 import pytest
 
-from bot.sync import STATE_FILE
+from bot.discord_app.sync import STATE_FILE
 from tests.bot_harness import command_named, make_config, running_bot
 from tests.fake_discord import FakeDiscord
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal import wrap_text
+from bot.cli.terminal import wrap_text
 from tests.test_cli import ROOT, run, state_home  # noqa: F401  (state_home: the autouse fixture)
 
 BUNDLED = ROOT / "bot" / "notes"
@@ -156,7 +156,7 @@ def test_wrap_text_keeps_code_tables_and_long_words() -> None:
 
 def _with_pty_stderr(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
     """Run the command line with stderr on a pseudo-terminal (stdout a pipe), progress shown at once."""
-    code = "import sys, bot.terminal as t; t.PROGRESS_AFTER = 0; from bot.cli import main; sys.exit(main())"
+    code = "import sys, bot.cli.terminal as t; t.PROGRESS_AFTER = 0; from bot.cli.main import main; sys.exit(main())"
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=follower, cwd=ROOT)
@@ -190,8 +190,8 @@ def test_a_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert code == 0, err
     assert "notes read: 100 of 250" in err and "notes read: 250 of 250" in err
     assert [json.loads(line)["question"] for line in out.splitlines()] == ["which note has the number 7?"]
-    piped = subprocess.run([sys.executable, "-c", "import sys, bot.terminal as t; t.PROGRESS_AFTER = 0; "
-                            "from bot.cli import main; sys.exit(main())", *args],
+    piped = subprocess.run([sys.executable, "-c", "import sys, bot.cli.terminal as t; t.PROGRESS_AFTER = 0; "
+                            "from bot.cli.main import main; sys.exit(main())", *args],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert piped.returncode == 0 and piped.stderr == ""  # not a terminal: not a byte of progress
     assert json.loads(piped.stdout)["question"] == "which note has the number 7?"

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from bot.journal import DAY, MIGRATIONS, SCHEMA_VERSION, Asked, Journal, JournalError
+from bot.journal.store import DAY, MIGRATIONS, SCHEMA_VERSION, Asked, Journal, JournalError
 
 NOW = 1_800_000_000.0
 ALICE = 412345678901234567

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.markup import without_discord_markup
+from bot.discord_app.markup import without_discord_markup
 from knowledge.engine import Engine, EngineOptions
 from knowledge.names import untranslated_names
 

@@ -9,11 +9,11 @@ import zlib
 
 import pytest
 
-from bot import reports
-from bot.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
-from bot.cli import main
-from bot.journal import DAY, Asked, Journal, JournalRow
-from bot.report_cli import report
+from bot.journal import reports
+from bot.journal.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
+from bot.cli.main import main
+from bot.journal.store import DAY, Asked, Journal, JournalRow
+from bot.cli.report import report
 
 NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 

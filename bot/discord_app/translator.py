@@ -1,8 +1,8 @@
 """Localized command names and descriptions, from the same YAML catalogs as every other text.
 
-Commands are declared with `bot.i18n.command_text(key)`, a `locale_str` whose
-`key` extra names the catalog entry; discord.py asks this translator for each
-Discord locale when it builds the payload to sync.
+Commands are declared with `command_text(key)`, a `locale_str` whose `key` extra
+names the catalog entry; discord.py asks this translator for each Discord locale
+when it builds the payload to sync.
 """
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from discord import app_commands
 
 from knowledge.i18n import Catalog
 
-from .i18n import language_of
+from ..catalog import language_of, packaged_catalog
+
+
+def command_text(key: str) -> app_commands.locale_str:
+    """A translatable command string: English text from the catalog, the key for the Translator."""
+    return app_commands.locale_str(packaged_catalog().text("en", key), key=key)
 
 
 class CatalogTranslator(app_commands.Translator):

@@ -26,12 +26,12 @@ from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
 from .markup import without_discord_markup
-from .i18n import ui_language
-from .journal import JournalError, JournalRow
+from ..catalog import ui_language
+from ..journal.store import JournalError, JournalRow
 from .render import render_answer, render_notice
 
 if TYPE_CHECKING:
-    from .app import NotesBot
+    from .client import NotesBot
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
-from .journal import DAY, JournalRow
+from .store import DAY, JournalRow
 
 # Two wordings belong together at this similarity (0-100). token_set_ratio alone scores 100
 # whenever one question's words are a subset of the other's ("docker" vs "how to install

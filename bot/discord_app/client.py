@@ -21,10 +21,10 @@ from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
 from .answer_queue import AnswerQueue
-from .config import Config, DiscordConfig
+from ..config import Config, DiscordConfig
 from .cooldown import UserCooldown
-from .i18n import bot_catalog, ui_language
-from .journal import Journal
+from ..catalog import bot_catalog, ui_language
+from ..journal.store import Journal
 from .questions import QuestionDetector
 from .markup import without_discord_markup
 from .render import Reply, render_notice
@@ -40,8 +40,9 @@ DEFER_AFTER = 1.5
 
 UNKNOWN_INTERACTION = 10062  # Discord's error code for an interaction that expired
 
-EXTENSIONS = ("bot.cogs.feedback", "bot.cogs.ask", "bot.cogs.channels", "bot.cogs.admin", "bot.cogs.help",
-              "bot.cogs.reports", "bot.watching")
+_COGS = "bot.discord_app.cogs."
+EXTENSIONS = (_COGS + "feedback", _COGS + "ask", _COGS + "channels", _COGS + "admin", _COGS + "help",
+              _COGS + "reports", "bot.discord_app.reloading.watching")
 
 
 def intents_for(config: DiscordConfig) -> discord.Intents:

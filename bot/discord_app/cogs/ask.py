@@ -11,15 +11,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..answer_queue import defer_deadline
-from ..app import send_replies
+from ..client import send_replies
 from ..feedback import Origin, after_answer, with_buttons
-from ..i18n import command_text, ui_language
+from ...catalog import ui_language
+from ..translator import command_text
 from ..render import one_line, render_answer, render_notice, shorten
 
 if TYPE_CHECKING:
     from knowledge.model import Answer
 
-    from ..app import NotesBot
+    from ..client import NotesBot
 
 _log = logging.getLogger(__name__)
 

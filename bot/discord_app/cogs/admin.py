@@ -7,14 +7,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..app import send_replies
-from ..config import DiscordConfig
-from ..i18n import command_text, ui_language
-from ..reloading import reload_engine
-from ..render import render_notice, render_reload
+from ..client import send_replies
+from ...config import DiscordConfig
+from ...catalog import ui_language
+from ..translator import command_text
+from ..reloading.reload import reload_engine
+from ..reloading.page import render_reload
+from ..render import render_notice
 
 if TYPE_CHECKING:
-    from ..app import NotesBot
+    from ..client import NotesBot
 
 
 def is_admin(interaction: discord.Interaction, config: DiscordConfig) -> bool:

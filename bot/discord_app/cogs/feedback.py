@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from ..journal import Journal, JournalError
+from ...journal.store import Journal, JournalError
 from ..views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
-    from ..app import NotesBot
+    from ..client import NotesBot
 
 _log = logging.getLogger(__name__)
 

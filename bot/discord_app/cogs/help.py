@@ -9,15 +9,16 @@ from discord.ext import commands
 
 from knowledge.model import NINE_LANGUAGES
 
-from ..app import send_replies
-from ..i18n import packaged_catalog, command_text, ui_language
+from ..client import send_replies
+from ...catalog import packaged_catalog, ui_language
+from ..translator import command_text
 from ..render import Page, fit
 
 if TYPE_CHECKING:
     from knowledge.i18n import Catalog
 
-    from ..app import NotesBot
-    from ..config import DiscordConfig
+    from ..client import NotesBot
+    from ...config import DiscordConfig
 
 # Each language is offered under its own name ("Español"), whatever the reader's locale.
 LANGUAGE_CHOICES = [

@@ -17,10 +17,10 @@ from discord.ext import commands
 
 from knowledge.notes import NOTE_SUFFIXES
 
-from .reloading import reload_engine
+from .reload import reload_engine
 
 if TYPE_CHECKING:
-    from .app import NotesBot
+    from ..client import NotesBot
 
 _log = logging.getLogger(__name__)
 

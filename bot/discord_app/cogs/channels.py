@@ -19,7 +19,7 @@ from ..feedback import Origin, after_answer, with_buttons
 from ..render import one_line, render_answer, shorten
 
 if TYPE_CHECKING:
-    from ..app import NotesBot
+    from ..client import NotesBot
 
 _log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from knowledge.languages import canonical_language
 from knowledge.model import NINE_LANGUAGES, OTHER_LANGUAGES
 from knowledge.render import answer_json, render_text
 
-from .config import Config, ConfigError, load_config
+from ..catalog import bot_catalog, ui_language
+from ..config import Config, ConfigError, load_config
 from .terminal import LineReader, Progress, terminal_width, wrap_text
 
 CONFIG_ENV = "NOTES_BOT_CONFIG"
-BOT_LOCALES = Path(__file__).resolve().with_name("locales")
 KNOWN_LANGUAGES = NINE_LANGUAGES + OTHER_LANGUAGES  # what a --locale may name (the detector knows these)
 HELP_WORDS = frozenset({"help", "?", "/help"})
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
@@ -103,17 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"config error: {error}", file=sys.stderr)
         return 2
     if args.command == "run":
-        from .stopping import install
+        from ..discord_app.stopping import install
 
         try:
             install()  # `python -m bot` did it on its first line; the `notes-bot` script gets here first
-            from .runner import run_bot  # imports discord: only the Discord subcommand pays for it
+            from ..discord_app.runner import run_bot  # imports discord: only the Discord subcommand pays for it
 
             return run_bot(config)
         except KeyboardInterrupt:  # a stop signal while discord.py imports (bot.stopping): a normal end
             return 0
     if args.command == "report":
-        from .report_cli import report  # no engine: the journal alone answers
+        from .report import report  # no engine: the journal alone answers
 
         return report(config, args.kind, args.days, args.json, sys.stdout, sys.stderr)
     try:
@@ -134,7 +134,7 @@ def answer_questions(args: argparse.Namespace, config: Config) -> int:
         print(no_notes(engine), file=sys.stderr)  # said, not fatal: answers then say "I don't know"
     if args.command == "chat":
         history = None if args.no_cache else config.discord.data_dir / "chat-history"
-        return chat(engine, Catalog.load(KNOWLEDGE_LOCALES, BOT_LOCALES), args.locale, sys.stdin, sys.stdout, history)
+        return chat(engine, bot_catalog(), args.locale, sys.stdin, sys.stdout, history)
     questions = args.questions or (line.rstrip("\n") for line in sys.stdin)
     return ask(engine, knowledge_catalog(), questions, args.json, args.locale, sys.stdout)
 
@@ -196,12 +196,6 @@ def chat(engine: Engine, catalog: Catalog, locale: str | None, stdin: TextIO, ou
         return 0
     finally:
         reader.close()
-
-
-def ui_language(locale: str | None) -> str:
-    """The chat's own texts in the --locale's language when it is one of the nine, else English."""
-    lang = canonical_language(locale)
-    return lang if lang in NINE_LANGUAGES else "en"
 
 
 def check(engine: Engine, out: TextIO) -> int:

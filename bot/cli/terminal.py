@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 PROGRESS_AFTER = 1.0  # seconds: a build quicker than this shows no progress at all
 PROGRESS_EVERY = 0.1  # seconds between two redraws of the progress line
@@ -52,7 +52,7 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None, after: float | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _is_terminal(self.stream)
+        self.enabled = is_terminal(self.stream)
         self.after = PROGRESS_AFTER if after is None else after
         self.started = time.monotonic()
         self.drawn = 0.0  # when the line was last drawn; 0: never
@@ -77,9 +77,10 @@ class Progress:
             self.drawn = 0.0
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: Any) -> bool:
+    """Is the stream a terminal? False for anything without a working isatty (closed, replaced)."""
     try:
-        return stream.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
 
@@ -90,7 +91,7 @@ class LineReader:
 
     def __init__(self, stdin: TextIO, out: TextIO, history_file: Path | None = None, prompt: str = "> ") -> None:
         self.stdin, self.out, self.prompt = stdin, out, prompt
-        self.interactive = _is_terminal(stdin) and stdin is sys.stdin
+        self.interactive = is_terminal(stdin) and stdin is sys.stdin
         self.history_file = history_file
         self.readline = None
         if self.interactive:
@@ -124,4 +125,4 @@ class LineReader:
                 pass
 
 
-__all__ = ["LineReader", "Progress", "terminal_width", "wrap_text"]
+__all__ = ["LineReader", "Progress", "is_terminal", "terminal_width", "wrap_text"]

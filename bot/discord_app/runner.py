@@ -22,9 +22,10 @@ from knowledge.engine import Engine
 from knowledge.store import remove_stale_temp_files
 
 from . import stopping
-from .app import NotesBot
-from .config import Config, DiscordConfig
-from .watching import missing_watcher
+from .client import NotesBot
+from ..cli.terminal import is_terminal
+from ..config import Config, DiscordConfig
+from .reloading.watching import missing_watcher
 from .connecting import install_reconnect_filter, login_with_retry, new_connector
 
 _log = logging.getLogger(__name__)
@@ -67,18 +68,11 @@ def setup_logging(level: str, token: str | None = None) -> None:
         handler.addFilter(RedactToken(token))
     # Colour only on a terminal: discord.py also colours in Docker, whatever the stream is,
     # which puts escape codes in log files and pipes.
-    formatter = None if _is_terminal(handler.stream) else logging.Formatter(
+    formatter = None if is_terminal(handler.stream) else logging.Formatter(
         "[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
     discord.utils.setup_logging(handler=handler, formatter=formatter or discord.utils.MISSING,
                                 level=logging.getLevelName(level), root=True)
     install_reconnect_filter()
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or closed
-        return False
 
 
 def use_endpoints(config: DiscordConfig) -> None:

@@ -15,16 +15,17 @@ from discord.ext import commands
 
 from knowledge.i18n import Catalog
 
-from .. import reports
-from ..app import send_replies
-from ..chart import bar_chart
-from ..i18n import command_text, ui_language
-from ..journal import JournalRow
+from ...journal import reports
+from ..client import send_replies
+from ...journal.chart import bar_chart
+from ...catalog import ui_language
+from ..translator import command_text
+from ...journal.store import JournalRow
 from ..render import FIELD_VALUE_LIMIT, Field, Page, bullet_list, fit, render_notice
 from .admin import is_admin
 
 if TYPE_CHECKING:
-    from ..app import NotesBot
+    from ..client import NotesBot
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365

@@ -12,12 +12,12 @@ import discord
 
 from knowledge.model import Answer
 
-from .journal import Asked
+from ..journal.store import Asked
 from .render import Reply
 from .views import answer_view
 
 if TYPE_CHECKING:
-    from .app import NotesBot
+    from .client import NotesBot
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,32 @@
-"""The bot's message catalog and the mapping from Discord locales to the engine's languages.
+"""The bot's message catalog and the one rule for the language of the bot's own texts.
 
 Bot texts live in `bot/locales/<lang>.yaml`; the answer frame ("Source", "I don't
 know", "Did you mean", language names) lives in `knowledge/locales`. Both load
 into one `knowledge.i18n.Catalog`, so lookups and the English fallback behave the
-same everywhere.
+same in Discord and on the command line. No Discord import here: the command line
+uses it too.
 """
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-
-import discord
-from discord import app_commands
+from typing import Protocol, Union
 
 from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog
 from knowledge.languages import canonical_language
 from knowledge.model import NINE_LANGUAGES
 
 BOT_LOCALES = Path(__file__).resolve().with_name("locales")
+
+
+class _NamedLocale(Protocol):
+    """`discord.Locale` (discord.py's own enum type, not the standard library's): its value is the code."""
+
+    @property
+    def value(self) -> str: ...
+
+
+Locale = Union[_NamedLocale, str, None]
 
 
 def bot_catalog() -> Catalog:
@@ -32,19 +41,14 @@ def packaged_catalog() -> Catalog:
     return bot_catalog()
 
 
-def command_text(key: str) -> app_commands.locale_str:
-    """A translatable command string: English text from the catalog, the key for the Translator."""
-    return app_commands.locale_str(packaged_catalog().text("en", key), key=key)
-
-
-def language_of(locale: discord.Locale | str | None) -> str | None:
-    """Engine language of a Discord locale ("es-419" → "es", "zh-TW" → "zh-hant"); None if unknown."""
+def language_of(locale: Locale) -> str | None:
+    """Engine language of a locale ("es-419" → "es", "zh-TW" → "zh-hant"); None if unknown."""
     if locale is None:
         return None
-    return canonical_language(locale.value if isinstance(locale, discord.Locale) else locale)
+    return canonical_language(locale if isinstance(locale, str) else locale.value)
 
 
-def ui_language(*locales: discord.Locale | str | None) -> str:
+def ui_language(*locales: Locale) -> str:
     """The first of the locales whose language the catalogs cover (one of the nine), else English."""
     for locale in locales:
         lang = language_of(locale)

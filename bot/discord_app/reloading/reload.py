@@ -21,7 +21,7 @@ from knowledge.model import LoadProblem, Note
 from .gitpull import pull_notes
 
 if TYPE_CHECKING:
-    from .app import NotesBot
+    from ..client import NotesBot
 
 _log = logging.getLogger(__name__)
 
@@ -50,13 +50,13 @@ class ReloadReport:
     pull_error: str | None = None  # `git pull` of the notes failed: nothing was reloaded
 
 
-def _note_key(note: Note) -> str:
+def _resolved_path(note: Note) -> str:
     return str(Path(note.path).resolve())
 
 
 def diff_notes(old: tuple[Note, ...], new: tuple[Note, ...]) -> Changes:
-    before = {_note_key(n): n for n in old}
-    after = {_note_key(n): n for n in new}
+    before = {_resolved_path(n): n for n in old}
+    after = {_resolved_path(n): n for n in new}
     return Changes(
         added=tuple(sorted(after[k].rel_path for k in after.keys() - before.keys())),
         updated=tuple(sorted(after[k].rel_path for k in after.keys() & before.keys()

@@ -10,9 +10,9 @@ import json
 import time
 from typing import TextIO
 
-from . import reports
-from .config import Config
-from .journal import Journal, JournalError
+from ..config import Config
+from ..journal import reports
+from ..journal.store import Journal, JournalError
 
 
 def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err: TextIO,
