@@ -40,9 +40,9 @@ def main() -> None:
 
     from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
     from bot.catalog import bot_catalog
-    from bot.journal.store import Asked, Journal
-    from bot.journal.reports import group_similar
     from bot.discord_app.views import answer_view
+    from bot.journal.reports import group_similar
+    from bot.journal.store import Asked, Journal
     from knowledge.engine import Engine, EngineOptions
 
     corpus = ensure_corpus(parse_size(args.size))
@@ -100,7 +100,7 @@ def main() -> None:
                                    for p in note.passages if len(p.text) > 30]))
     for n in (1000, 3000):
         texts = (questions + openings[:: max(1, len(openings) // n)])[:n]
-        results[f"group_{n}_ms"] = round(median_us(lambda: group_similar(texts), args.repeat) / 1000, 1)
+        results[f"group_{n}_ms"] = round(median_us(lambda texts=texts: group_similar(texts), args.repeat) / 1000, 1)
         results[f"group_{n}_groups"] = len(group_similar(texts))
     print(json.dumps(results, indent=2))
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib.util
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from knowledge.grouping import group_translations
 from knowledge.notes import load_notes
@@ -135,7 +136,8 @@ class DenseOnly:
             return {"question": question, "answered": False, "answer": "", "answer_language": "", "sources": []}
         note = self.engine.index.notes[answer]
         return {"question": question, "language": note.lang, "answered": True, "answer": note.title,
-                "answer_language": note.lang, "sources": [{"path": note.rel_path, "title": note.title, "lang": note.lang}]}
+                "answer_language": note.lang, "sources": [{"path": note.rel_path, "title": note.title,
+                                                           "lang": note.lang}]}
 
     def passage_count(self) -> int:
         return self.engine.index.passage_count

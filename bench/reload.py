@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 
-
 def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, object]:
     """One process: start from the cache, then refreshes. Returns the timings."""
     import resource
@@ -92,7 +91,8 @@ def main() -> int:
     edit = statistics.median(t for r in runs for t in r["refresh_edit_s"])
     rss = statistics.median(r["rss_mb"] for r in runs)
     print(f"size {args.size}: cold build with cache {cold_s:.1f} s (the peer: a full build)")
-    print(f"start from the cache   {start:.2f} s median of {len(runs)} processes ({start / cold_s:.0%} of the cold build)")
+    print(f"start from the cache   {start:.2f} s median of {len(runs)} processes "
+          f"({start / cold_s:.0%} of the cold build)")
     print(f"refresh, nothing new   {unchanged * 1000:.0f} ms median")
     print(f"refresh after 1 edit   {edit * 1000:.0f} ms median of {len(runs) * args.edits} edits "
           f"({cold_s / edit:.0f}x faster than the cold build)")

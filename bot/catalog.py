@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Protocol, Union
+from typing import Protocol
 
 from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog
 from knowledge.languages import canonical_language
@@ -26,7 +26,7 @@ class _NamedLocale(Protocol):
     def value(self) -> str: ...
 
 
-Locale = Union[_NamedLocale, str, None]
+Locale = _NamedLocale | str | None
 
 
 def bot_catalog() -> Catalog:

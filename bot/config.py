@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import yaml
 
@@ -384,7 +385,8 @@ class _Reader:
         default = CooldownConfig()
         return CooldownConfig(
             rate=self.integer(sec.get("rate", default.rate), f"{key}.rate", 1),
-            per_seconds=self.number(sec.get("per_seconds", default.per_seconds), f"{key}.per_seconds", 0.0, open_low=True),
+            per_seconds=self.number(sec.get("per_seconds", default.per_seconds), f"{key}.per_seconds", 0.0,
+                                    open_low=True),
         )
 
     def discord(self, raw: Any, key: str) -> DiscordConfig:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
-from bot.discord_app.client import NotesBot
 from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
+from bot.discord_app.client import NotesBot
 from knowledge.engine import Engine
 from tests.fake_discord import FakeDiscord
 

@@ -94,8 +94,10 @@ def test_what_are_there_answers_with_the_whole_table_one_row_a_line(tmp_path: Pa
 
 
 @pytest.mark.parametrize("question, lead", [
-    ("who uses vLLM?", "Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models), Minimax AI, Kimi (Moonshot AI)."),
-    ("¿Qué proveedores usan vLLM?", "Sí: DeepSeek AI. No: Claude (Anthropic), OpenAI (modelos GPT), Minimax AI, Kimi (Moonshot AI)."),
+    ("who uses vLLM?",
+     "Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models), Minimax AI, Kimi (Moonshot AI)."),
+    ("¿Qué proveedores usan vLLM?",
+     "Sí: DeepSeek AI. No: Claude (Anthropic), OpenAI (modelos GPT), Minimax AI, Kimi (Moonshot AI)."),
 ])
 def test_which_over_a_table_groups_its_rows_by_value(seeds: Engine, question: str, lead: str) -> None:
     answer = seeds.ask(question)
@@ -187,7 +189,8 @@ def test_a_shared_label_is_said_once_at_every_depth_and_across_code() -> None:
     text = render_pieces([(Passage("item", t), t) for t in items])
     assert text.splitlines() == ["- Memory:", "  - Look for lines like:", "    - -Xms is the initial heap size.",
                                  "    - -Xmx is the maximum heap size."]
-    pieces = [(Passage("item", "Check: run this:"), "Check: run this:"), (Passage("code", "java -version"), "```\njava -version\n```"),
+    pieces = [(Passage("item", "Check: run this:"), "Check: run this:"), (Passage("code", "java -version"),
+                                                                          "```\njava -version\n```"),
               (Passage("item", "Check: the path is right."), "Check: the path is right.")]
     assert render_pieces(pieces).splitlines() == ["- Check:", "  - run this:", "```", "java -version", "```",
                                                   "  - the path is right."]

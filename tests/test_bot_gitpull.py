@@ -92,7 +92,8 @@ async def test_a_failed_pull_is_reported_and_the_current_notes_stay(tmp_path: Pa
             assert bot.engine is before
             assert not (clone / "zephyr-en.md").exists()  # the work tree was left as it was
         fake.assert_clean()
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.discord_app.reloading.reload"]
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "bot.discord_app.reloading.reload"]
     assert len(warnings) == 1 and warnings[0].startswith(f"git pull of {clone} failed; keeping the current notes: ")
 
 
@@ -111,7 +112,8 @@ async def test_an_unreachable_origin_is_a_failed_pull(tmp_path: Path, repos) -> 
 def test_the_repository_must_be_a_git_work_tree(tmp_path: Path, repos) -> None:
     _, clone = repos
     good = tmp_path / "good.yaml"
-    good.write_text(f"notes:\n  folders: [{clone}]\n  git:\n    repository: {clone}\n    branch: main\n", encoding="utf-8")
+    good.write_text(f"notes:\n  folders: [{clone}]\n  git:\n    repository: {clone}\n    branch: main\n",
+                    encoding="utf-8")
     assert load_config(good).notes.git == GitConfig(repository=clone.resolve(), remote="origin", branch="main")
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -121,5 +123,6 @@ def test_the_repository_must_be_a_git_work_tree(tmp_path: Path, repos) -> None:
         load_config(bad)
     typo = tmp_path / "typo.yaml"
     typo.write_text(f"notes:\n  git:\n    repositry: {clone}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"unknown key 'notes\.git\.repositry' \(did you mean 'notes\.git\.repository'\?\)"):
+    with pytest.raises(ConfigError,
+                       match=r"unknown key 'notes\.git\.repositry' \(did you mean 'notes\.git\.repository'\?\)"):
         load_config(typo)

@@ -6,7 +6,15 @@ import re
 import pytest
 
 from bot.catalog import bot_catalog
-from bot.discord_app.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, TITLE_LIMIT, literal, open_fence, render_answer, split_markdown
+from bot.discord_app.render import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    TITLE_LIMIT,
+    literal,
+    open_fence,
+    render_answer,
+    split_markdown,
+)
 from knowledge.model import Answer, Source
 
 CATALOG = bot_catalog()

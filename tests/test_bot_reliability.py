@@ -45,7 +45,7 @@ async def online(tmp_path):
 
 
 def test_the_deadline_counts_from_creation_unless_our_clock_runs_behind():
-    created = datetime.datetime.fromtimestamp(1000.0, datetime.timezone.utc)
+    created = datetime.datetime.fromtimestamp(1000.0, datetime.UTC)
     assert defer_deadline(created, 1.5, now=1002.0) == 1001.5  # a backlog: already due
     assert defer_deadline(created, 1.5, now=999.0) == 1000.5  # created "in the future": from now
 

@@ -71,7 +71,9 @@ async def test_python_m_bot_run_against_the_fake(tmp_path):
             await fake.wait_for(lambda: fake.identifies, timeout=10, what="the bot to identify")
             await fake.wait_ready()
             await fake.wait_for(lambda: fake.command_syncs, what="the command sync")
-            assert {c["name"] for c in fake.registered_commands(global_=True)} == {"ask", "Answer from notes", "reload", "help", "unanswered", "stats"}
+            assert {c["name"] for c in fake.registered_commands(global_=True)} == {"ask", "Answer from notes",
+                                                                                   "reload", "help", "unanswered",
+                                                                                       "stats"}
             inter = await fake.send_slash_command("ask", {"question": SPANISH_QUESTION}, locale="es-ES")
             assert "Respuesta en español" in (await reply_to(fake, inter)).text
             await fake.send_message("general", f"<@bot> {ENGLISH_QUESTION}")

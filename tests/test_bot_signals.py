@@ -162,7 +162,8 @@ def test_a_gateway_reconnect_is_one_warning_line():
                                    (4.0,), sys.exc_info())
     assert OneLineReconnects().filter(record)
     assert record.levelno == logging.WARNING and record.exc_info is None
-    assert record.getMessage() == "Lost the connection to Discord (OSError: Network is unreachable); reconnecting in 4 s"
+    assert record.getMessage() == ("Lost the connection to Discord (OSError: Network is unreachable); "
+                                   "reconnecting in 4 s")
 
 
 _LANDS_IN = r"""

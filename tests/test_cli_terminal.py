@@ -4,9 +4,9 @@ Real processes (and a pseudo-terminal where a terminal is the point)."""
 from __future__ import annotations
 
 import json
-import re
 import os
 import pty
+import re
 import select
 import shutil
 import signal

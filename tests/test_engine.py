@@ -22,10 +22,13 @@ def seeds() -> Engine:
 
 # The five providers of the seed note: (English question, Spanish question, verdict en, verdict es, a detail word)
 PROVIDERS = [
-    ("does Anthropic use vLLM for Claude?", "¿Anthropic usa vLLM para Claude?", "No", "No", "proprietary", "propietaria"),
+    ("does Anthropic use vLLM for Claude?", "¿Anthropic usa vLLM para Claude?", "No", "No", "proprietary",
+     "propietaria"),
     ("does OpenAI use vLLM?", "¿OpenAI usa vLLM?", "No", "No", "in-house", "personalizados"),
-    ("does Minimax use vLLM in production?", "¿MiniMax usa vLLM en producción?", "No", "No", "MiniMax-M1", "MiniMax-M1"),
-    ("does Kimi from Moonshot use vLLM?", "¿Kimi de Moonshot usa vLLM?", "No", "No", "Checkpoint-Engine", "Checkpoint-Engine"),
+    ("does Minimax use vLLM in production?", "¿MiniMax usa vLLM en producción?", "No", "No", "MiniMax-M1",
+     "MiniMax-M1"),
+    ("does Kimi from Moonshot use vLLM?", "¿Kimi de Moonshot usa vLLM?", "No", "No", "Checkpoint-Engine",
+     "Checkpoint-Engine"),
     ("does DeepSeek use vLLM?", "¿DeepSeek usa vLLM?", "Yes", "Sí", "open-sourced", "código abierto"),
 ]
 
@@ -147,7 +150,8 @@ def _write(folder: Path, name: str, text: str) -> None:
 
 def test_answers_are_short_even_from_a_long_paragraph(tmp_path: Path) -> None:
     filler = " ".join(f"Sentence number {i} talks about nothing in particular." for i in range(200))
-    _write(tmp_path, "long-en.md", f"---\ntitle: Long\nlang: en\n---\n\n{filler} The zebra protocol uses port 4242. {filler}\n")
+    _write(tmp_path, "long-en.md",
+           f"---\ntitle: Long\nlang: en\n---\n\n{filler} The zebra protocol uses port 4242. {filler}\n")
     engine = Engine.build([tmp_path])
     answer = engine.ask("which port does the zebra protocol use?")
     assert answer.answered and "4242" in answer.text

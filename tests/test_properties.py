@@ -72,7 +72,8 @@ QUESTIONS = st.one_of(
     st.lists(PIECE, max_size=40).map("".join),
     st.text(EMOJI, min_size=1, max_size=50),
     st.text(CONTROL, min_size=1, max_size=50),
-    st.integers(1, 10_000).flatmap(lambda n: st.sampled_from(["a", "vLLM ", "é", "字", "🙂", "\u202e"]).map(lambda c: c * n)),
+    st.integers(1, 10_000).flatmap(lambda n: st.sampled_from(["a", "vLLM ", "é", "字", "🙂",
+                                                              "\u202e"]).map(lambda c: c * n)),
     st.text(min_size=1, max_size=60).map(lambda t: (t * (10_000 // len(t) + 1))[:10_000]),  # 10k characters
 )
 

@@ -9,13 +9,13 @@ import zlib
 
 import pytest
 
+from bot.cli.main import main
+from bot.cli.report import report
 from bot.journal import reports
 from bot.journal.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
-from bot.cli.main import main
 from bot.journal.store import DAY, Asked, Journal, JournalRow
-from bot.cli.report import report
 
-NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.timezone.utc).timestamp()
+NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.UTC).timestamp()
 
 
 def row(id: int, question: str | None, answered: bool = False, *, when: float = NOW, up: int = 0, down: int = 0,
@@ -82,7 +82,7 @@ def test_stats_per_day_answer_rate_languages_and_top_notes():
     assert stats.answer_rate == 0.75
     assert stats.languages == (("en", 3), ("es", 1))
     assert [(n.path, n.answers, n.up, n.down) for n in stats.top_notes] == [("a.md", 2, 1, 0), ("b.md", 1, 0, 1)]
-    assert reports.period_start(NOW, 1) == dt.datetime(2026, 12, 5, tzinfo=dt.timezone.utc).timestamp()
+    assert reports.period_start(NOW, 1) == dt.datetime(2026, 12, 5, tzinfo=dt.UTC).timestamp()
 
 
 # --------------------------------------------------------------------------- the chart

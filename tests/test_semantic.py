@@ -9,8 +9,8 @@ import pytest
 
 from knowledge import semantic
 from knowledge.engine import Engine, EngineOptions
-from knowledge.store import VECTORS_FILE
 from knowledge.semantic import NoteVectors, embed_notes, load_vectors, note_rows, save_vectors
+from knowledge.store import VECTORS_FILE
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 

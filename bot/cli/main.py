@@ -10,11 +10,12 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence, TextIO
+from typing import TextIO
 
 from knowledge.engine import Engine
-from knowledge.i18n import KNOWLEDGE_LOCALES, Catalog, knowledge_catalog
+from knowledge.i18n import Catalog, knowledge_catalog
 from knowledge.languages import canonical_language
 from knowledge.model import NINE_LANGUAGES, OTHER_LANGUAGES
 from knowledge.render import answer_json, render_text
@@ -40,7 +41,8 @@ def locale_option(value: str) -> str:
 
 def version() -> str:
     try:
-        from importlib.metadata import PackageNotFoundError, version as installed
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as installed
         return installed("notes-bot")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import datetime
@@ -30,7 +31,7 @@ SAFETY = 3.0
 FIRST_GUESS = 0.005  # seconds per answer before any was measured
 
 
-def defer_deadline(created_at: "datetime.datetime", defer_after: float, now: float | None = None) -> float:
+def defer_deadline(created_at: datetime.datetime, defer_after: float, now: float | None = None) -> float:
     """When (time.time()) an interaction not answered yet must be deferred: `defer_after` after
     its creation, or after now if our clock runs behind Discord's (then its creation time
     looks like the future)."""
@@ -65,7 +66,7 @@ class AnswerQueue:
             if not self._deferring:
                 self._no_deferrals.set()
 
-    async def ask(self, engine: "Engine", question: str, hint: str | None) -> "Answer":
+    async def ask(self, engine: Engine, question: str, hint: str | None) -> Answer:
         loop = asyncio.get_running_loop()
         self.waiting += 1
         try:

@@ -20,13 +20,13 @@ from knowledge.engine import Engine
 from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
-from .answer_queue import AnswerQueue
-from ..config import Config, DiscordConfig
-from .cooldown import UserCooldown
 from ..catalog import bot_catalog, ui_language
+from ..config import Config, DiscordConfig
 from ..journal.store import Journal
-from .questions import QuestionDetector
+from .answer_queue import AnswerQueue
+from .cooldown import UserCooldown
 from .markup import without_discord_markup
+from .questions import QuestionDetector
 from .render import Reply, render_notice
 from .sync import SyncResult, sync_commands
 from .translator import CatalogTranslator
@@ -67,7 +67,7 @@ def describe_error(error: BaseException) -> str:
 
 
 class NotesTree(app_commands.CommandTree["NotesBot"]):
-    async def interaction_check(self, interaction: discord.Interaction["NotesBot"], /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[NotesBot], /) -> bool:
         bot = interaction.client
         if bot.accepts(interaction.created_at):
             return True
@@ -77,7 +77,7 @@ class NotesTree(app_commands.CommandTree["NotesBot"]):
             await notify(interaction, notice, "the stop notice")
         return False
 
-    async def on_error(self, interaction: discord.Interaction["NotesBot"], error: app_commands.AppCommandError) -> None:
+    async def on_error(self, interaction: discord.Interaction[NotesBot], error: app_commands.AppCommandError) -> None:
         # Log with the command name (never the interaction token), then tell the
         # user something went wrong instead of leaving "The application did not respond".
         name = interaction.command.qualified_name if interaction.command else "?"
@@ -90,13 +90,15 @@ class NotesTree(app_commands.CommandTree["NotesBot"]):
         if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_INTERACTION:
             # Too late for Discord (more than 3 s, or the token expired): nobody can be told.
             age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
-            _log.warning("Command %s: the interaction expired before the reply (%.1f s after it was created)", name, age)
+            _log.warning("Command %s: the interaction expired before the reply (%.1f s after it was created)", name,
+                         age)
             return
         _log.error("Command %s failed", name, exc_info=error)
-        await notify(interaction, bot.catalog.text(ui_language(interaction.locale), "reply.error"), f"the failure of {name}")
+        await notify(interaction, bot.catalog.text(ui_language(interaction.locale), "reply.error"),
+                     f"the failure of {name}")
 
 
-async def notify(interaction: discord.Interaction["NotesBot"], text: str, what: str) -> None:
+async def notify(interaction: discord.Interaction[NotesBot], text: str, what: str) -> None:
     """A short ephemeral notice; if it cannot be sent (the interaction expired, the bot is
     stopping), one warning line instead, never an exception."""
     try:
@@ -163,14 +165,15 @@ class NotesBot(commands.Bot):
         _log.info("Ready as %s (ID %s): %s notes, %s guilds", self.user, self.user.id if self.user else "?",
                   stats.get("notes"), len(self.guilds))
 
-    def accepts(self, created_at: "datetime.datetime") -> bool:
+    def accepts(self, created_at: datetime.datetime) -> bool:
         """Is a question created at this time ours to answer? Everything, until a stop begins;
         then only what was asked before (it may still be on its way to us from the gateway)."""
         return not self.stopping or (self.stopped_at is not None and created_at.timestamp() <= self.stopped_at)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         if self.stopping or self.is_closed():
-            _log.warning("%s could not finish while stopping: %s", event_method, describe_error(sys.exc_info()[1] or Exception()))
+            _log.warning("%s could not finish while stopping: %s", event_method,
+                         describe_error(sys.exc_info()[1] or Exception()))
             return
         await super().on_error(event_method, *args, **kwargs)
 

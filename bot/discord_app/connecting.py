@@ -53,7 +53,7 @@ async def login_with_retry(bot: discord.Client, token: str, stop: asyncio.Event,
             bot.http.connector = new_connector()
             try:
                 await asyncio.wait_for(stop.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     return False
 

@@ -6,8 +6,8 @@ for its noisiest member.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from discord import app_commands
 

@@ -32,12 +32,12 @@ class Origin:
     user_id: int
 
     @classmethod
-    def of_interaction(cls, interaction: discord.Interaction[Any], via: str) -> "Origin":
+    def of_interaction(cls, interaction: discord.Interaction[Any], via: str) -> Origin:
         return cls(interaction.id, interaction.created_at.timestamp(), via, channel_kind(interaction.channel),
                    interaction.guild_id, interaction.user.id)
 
     @classmethod
-    def of_message(cls, message: discord.Message, via: str) -> "Origin":
+    def of_message(cls, message: discord.Message, via: str) -> Origin:
         return cls(message.id, message.created_at.timestamp(), via, channel_kind(message.channel),
                    message.guild.id if message.guild else None, message.author.id)
 
@@ -66,7 +66,7 @@ def with_buttons(replies: list[Reply], view: discord.ui.View | None) -> list[Rep
     return [*replies[:-1], ReplyWithView(content=last.content, embeds=last.embeds, view=view)]
 
 
-def after_answer(bot: "NotesBot", origin: Origin, answer: Answer) -> discord.ui.View | None:
+def after_answer(bot: NotesBot, origin: Origin, answer: Answer) -> discord.ui.View | None:
     journal = bot.journal
     if journal is not None and _worth_journaling(bot, origin, answer):
         source = answer.sources[0] if answer.answered and answer.sources else None
@@ -85,7 +85,7 @@ def after_answer(bot: "NotesBot", origin: Origin, answer: Answer) -> discord.ui.
                        journal=journal is not None)
 
 
-def _worth_journaling(bot: "NotesBot", origin: Origin, answer: Answer) -> bool:
+def _worth_journaling(bot: NotesBot, origin: Origin, answer: Answer) -> bool:
     # With trigger "every", every chat line in a configured channel reaches the engine; only
     # those that look like questions belong in the list of what the notes could not answer.
     if origin.via == "channel" and not answer.answered:

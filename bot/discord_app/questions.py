@@ -29,7 +29,7 @@ class QuestionDetector:
     contains: tuple[str, ...]  # normalized markers that make a question anywhere
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog) -> "QuestionDetector":
+    def from_catalog(cls, catalog: Catalog) -> QuestionDetector:
         starts: set[str] = set()
         contains: set[str] = set()
         for lang in catalog.languages:

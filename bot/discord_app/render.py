@@ -8,8 +8,9 @@ arguments of one message.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import discord
 
@@ -226,7 +227,8 @@ def fit_embeds(page: Page, *, trimmed: str, max_messages: int = MAX_MESSAGES) ->
             break
         # Shrink the body and measure again: splitting at word breaks makes the
         # number of messages hard to predict, measuring is simpler and exact.
-        body = shorten_markdown(page.body, int(min(len(body), max_messages * DESCRIPTION_LIMIT) * 0.85), "…\n\n" + trimmed)
+        body = shorten_markdown(page.body, int(min(len(body), max_messages * DESCRIPTION_LIMIT) * 0.85),
+                                "…\n\n" + trimmed)
     # Still too long (many fields): keep the first messages and say that the rest was cut.
     kept = replies[:max_messages]
     embeds = list(kept[-1].embeds)
@@ -249,7 +251,8 @@ def _embeds(page: Page, body: str) -> list[discord.Embed]:
     for f in fields:
         name = shorten(one_line(f.name), FIELD_NAME_LIMIT) or "\u200b"
         value = shorten(f.value, FIELD_VALUE_LIMIT) or "\u200b"
-        if len(target.fields) >= FIELDS_PER_EMBED or len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT - FOOTER_LIMIT:
+        too_long = len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT - FOOTER_LIMIT
+        if len(target.fields) >= FIELDS_PER_EMBED or too_long:
             target = discord.Embed(colour=page.colour)
             embeds.append(target)
         target.add_field(name=name, value=value, inline=f.inline)

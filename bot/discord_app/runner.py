@@ -21,12 +21,12 @@ import yarl
 from knowledge.engine import Engine
 from knowledge.store import remove_stale_temp_files
 
-from . import stopping
-from .client import NotesBot
 from ..cli.terminal import is_terminal
 from ..config import Config, DiscordConfig
-from .reloading.watching import missing_watcher
+from . import stopping
+from .client import NotesBot
 from .connecting import install_reconnect_filter, login_with_retry, new_connector
+from .reloading.watching import missing_watcher
 
 _log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Callable, Iterator
 
 _log = logging.getLogger(__name__)
 

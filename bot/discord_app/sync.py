@@ -41,7 +41,7 @@ class SyncState:
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "SyncState":
+    def load(cls, path: Path) -> SyncState:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -52,7 +52,8 @@ class SyncState:
             return cls(path)
         if not isinstance(data, dict):
             return cls(path)
-        hashes = {str(app): {str(k): str(v) for k, v in scopes.items()} for app, scopes in data.items() if isinstance(scopes, dict)}
+        hashes = {str(app): {str(k): str(v) for k, v in scopes.items()} for app,
+                  scopes in data.items() if isinstance(scopes, dict)}
         return cls(path, hashes)
 
     def save(self) -> None:
@@ -62,15 +63,18 @@ class SyncState:
             tmp.write_text(json.dumps(self.hashes, indent=2, sort_keys=True), encoding="utf-8")
             os.replace(tmp, self.path)  # atomic: a crash never leaves half a file
         except OSError as exc:
-            _log.warning("Could not store the command sync state in %s (%s); commands will be synced again next start", self.path, exc)
+            _log.warning("Could not store the command sync state in %s (%s); commands will be synced again next start",
+                         self.path, exc)
 
 
 def payload_hash(payload: list[dict[str, Any]]) -> str:
-    canonical = json.dumps(sorted(payload, key=lambda c: (c.get("type", 1), c.get("name", ""))), sort_keys=True, ensure_ascii=False)
+    canonical = json.dumps(sorted(payload, key=lambda c: (c.get("type", 1), c.get("name", ""))), sort_keys=True,
+                           ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-async def tree_payload(tree: discord.app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+async def tree_payload(tree: discord.app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> list[dict[str,
+                                                                                                                 Any]]:
     """What `tree.sync(guild=...)` would send, translations included."""
     translator = tree.translator
     commands = tree.get_commands(guild=guild)
@@ -87,7 +91,7 @@ class SyncResult:
     failed: tuple[str, ...]
 
 
-async def sync_commands(bot: "commands.Bot", guild_ids: tuple[int, ...], data_dir: Path) -> SyncResult:
+async def sync_commands(bot: commands.Bot, guild_ids: tuple[int, ...], data_dir: Path) -> SyncResult:
     tree = bot.tree
     app_id = str(bot.application_id)
     state = SyncState.load(data_dir / STATE_FILE)

@@ -25,9 +25,9 @@ import discord
 from knowledge.i18n import Catalog
 from knowledge.model import Answer
 
-from .markup import without_discord_markup
 from ..catalog import ui_language
 from ..journal.store import JournalError, JournalRow
+from .markup import without_discord_markup
 from .render import render_answer, render_notice
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ MAX_SHOW_BUTTONS = 15  # rows 1-3; row 0 holds the votes and Delete
 LABEL_LIMIT = 80  # Discord's limit on a button label
 
 
-async def _notice(interaction: discord.Interaction["NotesBot"], key: str) -> None:
+async def _notice(interaction: discord.Interaction[NotesBot], key: str) -> None:
     text = interaction.client.catalog.text(ui_language(interaction.locale), key)
     await interaction.response.send_message(**render_notice(text).kwargs(), ephemeral=True)
 
@@ -49,7 +49,7 @@ async def _notice(interaction: discord.Interaction["NotesBot"], key: str) -> Non
 _FAILED = object()
 
 
-async def _journal(interaction: discord.Interaction["NotesBot"], future: Future[T]) -> T | object:
+async def _journal(interaction: discord.Interaction[NotesBot], future: Future[T]) -> T | object:
     """The journal's answer, or _FAILED after one logged line and a notice to the user (a broken
     disk must not turn a click into "This interaction failed" and a traceback)."""
     try:
@@ -70,34 +70,37 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:vote:(
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "VoteButton":
+                             match: re.Match[str]) -> VoteButton:
         return cls(int(match["entry"]), match["value"])
 
-    async def callback(self, interaction: discord.Interaction["NotesBot"]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[NotesBot]) -> None:  # type: ignore[override]
         journal = interaction.client.journal
         if journal is None:
             await _notice(interaction, "feedback.off")
             return
-        known = await _journal(interaction, journal.vote(self.entry, interaction.user.id, 1 if self.value == "up" else -1))
+        known = await _journal(interaction, journal.vote(self.entry, interaction.user.id,
+                                                         1 if self.value == "up" else -1))
         if known is _FAILED:
             return
         await _notice(interaction, ("feedback.thanks_up" if self.value == "up" else "feedback.thanks_down")
                       if known else "feedback.gone")
 
 
-class ShowButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:show:(?P<entry>\d+):(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)"):
+class ShowButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"nb:show:(?P<entry>\d+):(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)"):
     def __init__(self, entry: int, lang: str, label: str = "…", row: int = 1) -> None:
         self.entry, self.lang = entry, lang
         super().__init__(discord.ui.Button(
-            label=label[:LABEL_LIMIT], style=discord.ButtonStyle.secondary, custom_id=f"nb:show:{entry}:{lang}", row=row,
+            label=label[:LABEL_LIMIT], style=discord.ButtonStyle.secondary, custom_id=f"nb:show:{entry}:{lang}",
+                row=row,
         ))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "ShowButton":
+                             match: re.Match[str]) -> ShowButton:
         return cls(int(match["entry"]), match["lang"])
 
-    async def callback(self, interaction: discord.Interaction["NotesBot"]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[NotesBot]) -> None:  # type: ignore[override]
         bot = interaction.client
         if bot.journal is None:
             await _notice(interaction, "feedback.off")
@@ -125,15 +128,16 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:del:
     def __init__(self, asker: int, label: str = "…") -> None:
         self.asker = asker
         super().__init__(discord.ui.Button(
-            label=label[:LABEL_LIMIT], emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=f"nb:del:{asker}", row=0,
+            label=label[:LABEL_LIMIT], emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=f"nb:del:{asker}",
+                row=0,
         ))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "DeleteButton":
+                             match: re.Match[str]) -> DeleteButton:
         return cls(int(match["asker"]))
 
-    async def callback(self, interaction: discord.Interaction["NotesBot"]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[NotesBot]) -> None:  # type: ignore[override]
         if interaction.user.id != self.asker:
             await _notice(interaction, "feedback.delete_refused")
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 BACKGROUND = (0x2B, 0x2D, 0x31)  # Discord's dark theme, so the image does not glare
 ANSWERED = (0x58, 0x65, 0xF2)  # blurple, as the answers' embeds

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
@@ -145,13 +146,13 @@ def unanswered_groups(rows: Sequence[JournalRow], limit: int = 10) -> list[Quest
 
 
 def utc_day(timestamp: float) -> dt.date:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
 
 
 def period_start(now: float, days: int) -> float:
     """Midnight UTC starting the last `days` days (today included)."""
     first = utc_day(now) - dt.timedelta(days=days - 1)
-    return dt.datetime(first.year, first.month, first.day, tzinfo=dt.timezone.utc).timestamp()
+    return dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC).timestamp()
 
 
 def stats(rows: Sequence[JournalRow], now: float, days: int, top: int = 5) -> Stats:
@@ -190,7 +191,7 @@ def stats(rows: Sequence[JournalRow], now: float, days: int, top: int = 5) -> St
 
 
 def _when(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def unanswered_text(groups: Sequence[QuestionGroup], days: int) -> str:

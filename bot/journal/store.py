@@ -22,10 +22,11 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 _log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Journal:
     # -- lifecycle
 
     @classmethod
-    def open(cls, path: Path, **options: Any) -> "Journal":
+    def open(cls, path: Path, **options: Any) -> Journal:
         """Open (or create) the journal, migrate it and blank expired text; raises JournalError."""
         journal = cls(path, **options)
         ready: Future[None] = Future()

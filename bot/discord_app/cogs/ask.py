@@ -10,12 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ...catalog import ui_language
 from ..answer_queue import defer_deadline
 from ..client import send_replies
 from ..feedback import Origin, after_answer, with_buttons
-from ...catalog import ui_language
-from ..translator import command_text
 from ..render import one_line, render_answer, render_notice, shorten
+from ..translator import command_text
 
 if TYPE_CHECKING:
     from knowledge.model import Answer
@@ -29,7 +29,7 @@ MAX_CHOICES = 25
 
 
 class AskCog(commands.Cog):
-    def __init__(self, bot: "NotesBot") -> None:
+    def __init__(self, bot: NotesBot) -> None:
         self.bot = bot
         # Context menus cannot be declared inside a cog with a decorator; build it here.
         self.answer_menu = app_commands.ContextMenu(
@@ -45,12 +45,12 @@ class AskCog(commands.Cog):
     @app_commands.command(name=command_text("command.ask.name"), description=command_text("command.ask.description"))
     @app_commands.rename(question=command_text("command.ask.question.name"))
     @app_commands.describe(question=command_text("command.ask.question.description"))
-    async def ask(self, interaction: discord.Interaction["NotesBot"], question: app_commands.Range[str, 1, 1000]) -> None:
+    async def ask(self, interaction: discord.Interaction[NotesBot], question: app_commands.Range[str, 1, 1000]) -> None:
         await self.respond(interaction, question)
 
     @ask.autocomplete("question")
     async def ask_autocomplete(
-        self, interaction: discord.Interaction["NotesBot"], current: str
+        self, interaction: discord.Interaction[NotesBot], current: str
     ) -> list[app_commands.Choice[str]]:
         try:
             titles = self.bot.engine.suggest(current, MAX_CHOICES)
@@ -67,16 +67,17 @@ class AskCog(commands.Cog):
                 choices.append(app_commands.Choice(name=text, value=text))
         return choices[:MAX_CHOICES]
 
-    async def answer_message(self, interaction: discord.Interaction["NotesBot"], message: discord.Message) -> None:
+    async def answer_message(self, interaction: discord.Interaction[NotesBot], message: discord.Message) -> None:
         question = message.content.strip()
         if not question:
             lang = ui_language(interaction.locale)
-            await send_replies(interaction, [render_notice(self.bot.catalog.text(lang, "reply.no_text"))], ephemeral=True)
+            await send_replies(interaction, [render_notice(self.bot.catalog.text(lang, "reply.no_text"))],
+                               ephemeral=True)
             return
         await self.respond(interaction, question, question_url=message.jump_url)
 
     async def respond(
-        self, interaction: discord.Interaction["NotesBot"], question: str, *, question_url: str | None = None
+        self, interaction: discord.Interaction[NotesBot], question: str, *, question_url: str | None = None
     ) -> None:
         retry = self.bot.cooldown.hit(interaction.user.id)
         if retry is not None:
@@ -90,7 +91,7 @@ class AskCog(commands.Cog):
         # "I don't know" is for the asker only; answers are for everyone in the channel.
         await send_replies(interaction, with_buttons(replies, view), ephemeral=not answer.answered)
 
-    async def _answer(self, interaction: discord.Interaction["NotesBot"], question: str) -> "Answer":
+    async def _answer(self, interaction: discord.Interaction[NotesBot], question: str) -> Answer:
         queue = self.bot.answers
         deadline = defer_deadline(interaction.created_at, self.bot.defer_after)
         task = asyncio.ensure_future(self.bot.answer(question, interaction.locale))
@@ -113,10 +114,10 @@ class AskCog(commands.Cog):
             task.add_done_callback(_retrieve)
 
 
-def _retrieve(task: "asyncio.Future[Answer]") -> None:
+def _retrieve(task: asyncio.Future[Answer]) -> None:
     if not task.cancelled():
         task.exception()
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     await bot.add_cog(AskCog(bot))

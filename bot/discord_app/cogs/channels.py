@@ -52,7 +52,7 @@ class Question:
 
 
 class ChannelsCog(commands.Cog):
-    def __init__(self, bot: "NotesBot") -> None:
+    def __init__(self, bot: NotesBot) -> None:
         self.bot = bot
         self.seen = SeenMessages()
 
@@ -179,5 +179,5 @@ class ChannelsCog(commands.Cog):
             _log.warning("Could not react in channel %s: %s", message.channel.id, exc)
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     await bot.add_cog(ChannelsCog(bot))

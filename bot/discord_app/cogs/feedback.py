@@ -21,7 +21,7 @@ _log = logging.getLogger(__name__)
 
 
 class FeedbackCog(commands.Cog):
-    def __init__(self, bot: "NotesBot") -> None:
+    def __init__(self, bot: NotesBot) -> None:
         self.bot = bot
 
     async def cog_load(self) -> None:
@@ -49,5 +49,5 @@ class FeedbackCog(commands.Cog):
             await asyncio.to_thread(journal.close)
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     await bot.add_cog(FeedbackCog(bot))

@@ -9,16 +9,16 @@ from discord.ext import commands
 
 from knowledge.model import NINE_LANGUAGES
 
-from ..client import send_replies
 from ...catalog import packaged_catalog, ui_language
-from ..translator import command_text
+from ..client import send_replies
 from ..render import Page, fit
+from ..translator import command_text
 
 if TYPE_CHECKING:
     from knowledge.i18n import Catalog
 
-    from ..client import NotesBot
     from ...config import DiscordConfig
+    from ..client import NotesBot
 
 # Each language is offered under its own name ("Español"), whatever the reader's locale.
 LANGUAGE_CHOICES = [
@@ -26,7 +26,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-def help_page(catalog: "Catalog", lang: str, command_lang: str, config: "DiscordConfig") -> Page:
+def help_page(catalog: Catalog, lang: str, command_lang: str, config: DiscordConfig) -> Page:
     """The help text in `lang`; command names as Discord shows them to this user (`command_lang`)."""
 
     def t(key: str, **fields: object) -> str:
@@ -53,14 +53,14 @@ def help_page(catalog: "Catalog", lang: str, command_lang: str, config: "Discord
 
 
 class HelpCog(commands.Cog):
-    def __init__(self, bot: "NotesBot") -> None:
+    def __init__(self, bot: NotesBot) -> None:
         self.bot = bot
 
     @app_commands.command(name=command_text("command.help.name"), description=command_text("command.help.description"))
     @app_commands.rename(language=command_text("command.help.language.name"))
     @app_commands.describe(language=command_text("command.help.language.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def help(self, interaction: discord.Interaction["NotesBot"], language: str | None = None) -> None:
+    async def help(self, interaction: discord.Interaction[NotesBot], language: str | None = None) -> None:
         # Discord has no Arabic client locale: the language option lets anyone pick.
         command_lang = ui_language(interaction.locale)
         lang = language if language in NINE_LANGUAGES else command_lang
@@ -68,5 +68,5 @@ class HelpCog(commands.Cog):
         await send_replies(interaction, fit(page, self.bot.catalog, lang), ephemeral=True)
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     await bot.add_cog(HelpCog(bot))

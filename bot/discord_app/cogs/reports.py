@@ -15,13 +15,13 @@ from discord.ext import commands
 
 from knowledge.i18n import Catalog
 
-from ...journal import reports
-from ..client import send_replies
-from ...journal.chart import bar_chart
 from ...catalog import ui_language
-from ..translator import command_text
+from ...journal import reports
+from ...journal.chart import bar_chart
 from ...journal.store import JournalRow
+from ..client import send_replies
 from ..render import FIELD_VALUE_LIMIT, Field, Page, bullet_list, fit, render_notice
+from ..translator import command_text
 from .admin import is_admin
 
 if TYPE_CHECKING:
@@ -76,14 +76,15 @@ def stats_page(stats: reports.Stats, catalog: Catalog, lang: str, days: int, cha
 
 
 class ReportsCog(commands.Cog):
-    def __init__(self, bot: "NotesBot") -> None:
+    def __init__(self, bot: NotesBot) -> None:
         self.bot = bot
 
-    async def _rows(self, interaction: discord.Interaction["NotesBot"], days: int) -> list[JournalRow] | None:
+    async def _rows(self, interaction: discord.Interaction[NotesBot], days: int) -> list[JournalRow] | None:
         """The server's questions of the period, or None after telling the user why not."""
         lang = ui_language(interaction.locale)
         if not is_admin(interaction, self.bot.config.discord):
-            await send_replies(interaction, [render_notice(self.bot.catalog.text(lang, "report.refused"))], ephemeral=True)
+            await send_replies(interaction, [render_notice(self.bot.catalog.text(lang, "report.refused"))],
+                               ephemeral=True)
             return None
         journal = self.bot.journal
         if journal is None:
@@ -99,21 +100,23 @@ class ReportsCog(commands.Cog):
     @app_commands.describe(days=command_text("command.report.days.description"))
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
-    async def unanswered(self, interaction: discord.Interaction["NotesBot"], days: Days = DEFAULT_DAYS) -> None:
+    async def unanswered(self, interaction: discord.Interaction[NotesBot], days: Days = DEFAULT_DAYS) -> None:
         rows = await self._rows(interaction, days)
         if rows is None:
             return
         groups = await asyncio.to_thread(reports.unanswered_groups, rows)
         lang = ui_language(interaction.locale)
-        await send_replies(interaction, fit(unanswered_page(groups, self.bot.catalog, lang, days), self.bot.catalog, lang),
+        await send_replies(interaction, fit(unanswered_page(groups, self.bot.catalog, lang, days), self.bot.catalog,
+                                            lang),
                            ephemeral=True)
 
-    @app_commands.command(name=command_text("command.stats.name"), description=command_text("command.stats.description"))
+    @app_commands.command(name=command_text("command.stats.name"),
+                          description=command_text("command.stats.description"))
     @app_commands.rename(days=command_text("command.report.days.name"))
     @app_commands.describe(days=command_text("command.report.days.description"))
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
-    async def stats(self, interaction: discord.Interaction["NotesBot"], days: Days = DEFAULT_DAYS) -> None:
+    async def stats(self, interaction: discord.Interaction[NotesBot], days: Days = DEFAULT_DAYS) -> None:
         rows = await self._rows(interaction, days)
         if rows is None:
             return
@@ -132,5 +135,5 @@ class ReportsCog(commands.Cog):
         await send_replies(interaction, replies[1:], ephemeral=True)
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     await bot.add_cog(ReportsCog(bot))

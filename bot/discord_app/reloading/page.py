@@ -5,8 +5,18 @@ import discord
 
 from knowledge.i18n import Catalog
 
-from ..render import (ANSWER_COLOUR, FIELD_VALUE_LIMIT, PROBLEM_COLOUR, Field, Page, Reply, bullet_list, fit,
-                      one_line, shorten)
+from ..render import (
+    ANSWER_COLOUR,
+    FIELD_VALUE_LIMIT,
+    PROBLEM_COLOUR,
+    Field,
+    Page,
+    Reply,
+    bullet_list,
+    fit,
+    one_line,
+    shorten,
+)
 from .reload import ReloadReport
 
 
@@ -42,9 +52,11 @@ def reload_page(report: ReloadReport, catalog: Catalog, lang: str) -> Page:
     changes = report.changes
     if not changes.any:
         body.append(t("reload.unchanged"))
-    for key, paths in (("reload.added", changes.added), ("reload.updated", changes.updated), ("reload.removed", changes.removed)):
+    for key, paths in (("reload.added", changes.added), ("reload.updated", changes.updated), ("reload.removed",
+                                                                                              changes.removed)):
         if paths:
-            fields.append(Field(t(key, count=len(paths)), bullet_list([_code(p) for p in paths], FIELD_VALUE_LIMIT, more)))
+            fields.append(Field(t(key, count=len(paths)), bullet_list([_code(p) for p in paths], FIELD_VALUE_LIMIT,
+                                                                      more)))
     if report.problems:
         fields.append(Field(
             t("reload.problems", count=len(report.problems)),

@@ -1,8 +1,8 @@
 """Rebuild the engine from the notes folders and swap it in, or keep the old one and say why.
 
 A note that answered questions before and is broken now (or a folder that held
-such notes and is gone) cancels the whole reload: the old index (with the note's last good version) keeps answering until
-the note is fixed. A broken note that is new, or was already broken, is only
+such notes and is gone) cancels the whole reload: the old index (with the note's last good
+version) keeps answering until the note is fixed. A broken note that is new, or was already broken, is only
 reported. Reloads run one at a time (the bot's reload lock), so two admins
 clicking at once get two consistent reports.
 """
@@ -97,7 +97,7 @@ def _languages(engine: Engine) -> dict[str, int]:
     return dict(sorted(engine.stats()["languages"].items()))  # type: ignore[union-attr]
 
 
-async def reload_engine(bot: "NotesBot") -> ReloadReport:
+async def reload_engine(bot: NotesBot) -> ReloadReport:
     async with bot.reload_lock:
         old = bot.engine
         config = bot.config

@@ -50,7 +50,7 @@ def is_note_change(change: Any, path: str) -> bool:
 class NotesWatcher(commands.Cog):
     """Runs one background task that waits for changes and reloads; stopped with the bot."""
 
-    def __init__(self, bot: "NotesBot", debounce_ms: int = DEBOUNCE_MS) -> None:
+    def __init__(self, bot: NotesBot, debounce_ms: int = DEBOUNCE_MS) -> None:
         self.bot = bot
         self.folders: tuple[Path, ...] = tuple(bot.engine.folders) or bot.config.notes.folders
         self.debounce_ms = debounce_ms
@@ -81,7 +81,7 @@ class NotesWatcher(commands.Cog):
                 _log.warning("Watching the notes folders failed (%s); trying again in %.0f s", exc, RETRY_SECONDS)
                 try:
                     await asyncio.wait_for(self.stopping.wait(), RETRY_SECONDS)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def reload(self, count: int) -> None:
@@ -91,7 +91,7 @@ class NotesWatcher(commands.Cog):
         self.reloads += 1
 
 
-async def setup(bot: "NotesBot") -> None:
+async def setup(bot: NotesBot) -> None:
     if not bot.config.notes.watch:
         return
     problem = missing_watcher()
