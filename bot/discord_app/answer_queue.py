@@ -39,6 +39,10 @@ def defer_deadline(created_at: datetime.datetime, defer_after: float, now: float
     return min(created_at.timestamp(), now) + defer_after
 
 
+class QueueClosed(RuntimeError):
+    """The bot stopped before this question's turn came: nobody will answer it."""
+
+
 class AnswerQueue:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="answer")
@@ -48,6 +52,7 @@ class AnswerQueue:
         self._no_deferrals.set()
         self.waiting = 0  # questions queued or being answered
         self.seconds_per_answer = FIRST_GUESS  # moving average
+        self.closed = False
 
     def expected_ready(self, now: float | None = None) -> float:
         """When (time.time()) a question asked now would be answered, pessimistically."""
@@ -73,13 +78,27 @@ class AnswerQueue:
             async with self._turn:
                 await self._no_deferrals.wait()
                 started = time.perf_counter()
-                answer = await loop.run_in_executor(self._executor, engine.ask, question, hint)
+                answer = await self._run(loop, engine, question, hint)
                 took = time.perf_counter() - started
                 self.seconds_per_answer = 0.9 * self.seconds_per_answer + 0.1 * took
                 return answer
         finally:
             self.waiting -= 1
 
+    async def _run(self, loop: asyncio.AbstractEventLoop, engine: Engine, question: str, hint: str | None) -> Answer:
+        if self.closed:
+            raise QueueClosed("the bot is stopping")
+        try:
+            return await loop.run_in_executor(self._executor, engine.ask, question, hint)
+        except asyncio.CancelledError:
+            # close() cancels the questions still queued on the thread: say so (the caller tells the
+            # asker), unless this task itself was cancelled.
+            current = asyncio.current_task()
+            if self.closed and current is not None and not current.cancelling():
+                raise QueueClosed("the bot is stopping") from None
+            raise
+
     def close(self) -> None:
-        """No new answers; the one being computed finishes on its thread."""
+        """No new answers; the one being computed finishes on its thread, the queued ones raise QueueClosed."""
+        self.closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)

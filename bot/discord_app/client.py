@@ -23,7 +23,7 @@ from knowledge.model import Answer
 from ..catalog import bot_catalog, ui_language
 from ..config import Config, DiscordConfig
 from ..journal.store import Journal
-from .answer_queue import AnswerQueue
+from .answer_queue import AnswerQueue, QueueClosed
 from .cooldown import UserCooldown
 from .markup import without_discord_markup
 from .questions import QuestionDetector
@@ -82,11 +82,16 @@ class NotesTree(app_commands.CommandTree["NotesBot"]):
         # user something went wrong instead of leaving "The application did not respond".
         name = interaction.command.qualified_name if interaction.command else "?"
         bot = interaction.client
+        cause = getattr(error, "original", error)
+        if isinstance(cause, QueueClosed):
+            # The stop's time for answers ran out before this question's turn: "ask again", not silence.
+            notice = bot.catalog.text(ui_language(interaction.locale), "reply.stopping")
+            await notify(interaction, notice, "the stop notice")
+            return
         if bot.stopping or bot.is_closed():
             # The bot stopped under this command (closed session, gateway gone): expected, and nobody to tell.
             _log.warning("Command %s could not finish while stopping: %s", name, describe_error(error))
             return
-        cause = getattr(error, "original", error)
         if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_INTERACTION:
             # Too late for Discord (more than 3 s, or the token expired): nobody can be told.
             age = (discord.utils.utcnow() - interaction.created_at).total_seconds()

@@ -31,6 +31,7 @@ from .reloading.watching import missing_watcher
 _log = logging.getLogger(__name__)
 
 FINISH_SECONDS = 10.0  # how long a stop waits for answers in flight
+NOTICE_SECONDS = 3.0  # then, how long the questions not answered by then have to be told "ask again"
 
 
 class RedactToken(logging.Filter):
@@ -187,12 +188,19 @@ async def _connect(bot: NotesBot, token: str, stop: asyncio.Event) -> None:
         # Stopped while logging in or connecting: the closed session is what ended the attempt.
 
 
-async def _stop(bot: NotesBot) -> None:
+async def _stop(bot: NotesBot, finish_seconds: float = FINISH_SECONDS) -> None:
     """No new work; answers in flight finish (bounded); then the gateway and HTTP session close."""
     bot.stopped_at = time.time()
     bot.stopping = True
-    left = await stopping.finish_work(FINISH_SECONDS)
+    left = await stopping.finish_work(finish_seconds)
     if left:
-        _log.warning("Stopping with %d command(s) unfinished after %.0f s", left, FINISH_SECONDS)
+        # Out of time (a backlog on a slow machine): the questions still queued are dropped, and
+        # their askers told to ask again while the connection is still open, never left "thinking…".
+        _log.warning("Stopping with %d command(s) unfinished after %.0f s: telling them to ask again",
+                     left, finish_seconds)
+        bot.answers.close()
+        left = await stopping.finish_work(NOTICE_SECONDS)
+        if left:
+            _log.warning("Stopping with %d command(s) still unfinished", left)
     await bot.close()
     _log.info("Stopped")

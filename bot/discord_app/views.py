@@ -27,6 +27,7 @@ from knowledge.model import Answer
 
 from ..catalog import ui_language
 from ..journal.store import JournalError, JournalRow
+from .client import send_replies
 from .markup import without_discord_markup
 from .render import render_answer, render_notice
 
@@ -42,8 +43,15 @@ LABEL_LIMIT = 80  # Discord's limit on a button label
 
 
 async def _notice(interaction: discord.Interaction[NotesBot], key: str) -> None:
+    """A notice only the clicker sees: the first response, or the followup after a deferral."""
     text = interaction.client.catalog.text(ui_language(interaction.locale), key)
-    await interaction.response.send_message(**render_notice(text).kwargs(), ephemeral=True)
+    await send_replies(interaction, [render_notice(text)], ephemeral=True)
+
+
+async def _acknowledge(interaction: discord.Interaction[NotesBot]) -> None:
+    # Before any work that can take time (the journal's queue, an answer): Discord drops a click
+    # not acknowledged within 3 s of its creation, and a click can reach us late already.
+    await interaction.response.defer(ephemeral=True, thinking=True)
 
 
 _FAILED = object()
@@ -78,8 +86,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:vote:(
         if journal is None:
             await _notice(interaction, "feedback.off")
             return
-        known = await _journal(interaction, journal.vote(self.entry, interaction.user.id,
-                                                         1 if self.value == "up" else -1))
+        await _acknowledge(interaction)
+        vote = journal.vote(self.entry, interaction.user.id, 1 if self.value == "up" else -1)
+        known = await _journal(interaction, vote)
         if known is _FAILED:
             return
         await _notice(interaction, ("feedback.thanks_up" if self.value == "up" else "feedback.thanks_down")
@@ -92,7 +101,7 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button],
         self.entry, self.lang = entry, lang
         super().__init__(discord.ui.Button(
             label=label[:LABEL_LIMIT], style=discord.ButtonStyle.secondary, custom_id=f"nb:show:{entry}:{lang}",
-                row=row,
+            row=row,
         ))
 
     @classmethod
@@ -105,6 +114,7 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button],
         if bot.journal is None:
             await _notice(interaction, "feedback.off")
             return
+        await _acknowledge(interaction)
         row = await _journal(interaction, bot.journal.entry(self.entry))
         if row is _FAILED:
             return
@@ -118,10 +128,7 @@ class ShowButton(discord.ui.DynamicItem[discord.ui.Button],
         if answer is None:  # that translation was removed since
             await _notice(interaction, "feedback.gone")
             return
-        replies = render_answer(answer, bot.catalog)
-        await interaction.response.send_message(**replies[0].kwargs(), ephemeral=True)
-        for reply in replies[1:]:
-            await interaction.followup.send(**reply.kwargs(), ephemeral=True)
+        await send_replies(interaction, render_answer(answer, bot.catalog), ephemeral=True)
 
 
 class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nb:del:(?P<asker>\d+)"):
