@@ -23,6 +23,8 @@ import yaml
 from knowledge.engine import EngineOptions
 from knowledge.languages import canonical_language
 
+from .journal.voter_key import VOTER_KEY_FILE
+
 # The package folder; computed from this file so that it works whether or not
 # `bot` is installed, and never depends on the working directory.
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -156,6 +158,11 @@ class Config:
     @property
     def journal_path(self) -> Path:
         return self.journal.path or self.discord.data_dir / "journal.sqlite3"
+
+    @property
+    def voter_key_path(self) -> Path:
+        """The key of the voters' hashes: in the data folder, apart from the journal (bot.journal.voter_key)."""
+        return self.discord.data_dir / VOTER_KEY_FILE
 
 
 # --------------------------------------------------------------------------- loading

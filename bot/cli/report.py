@@ -11,8 +11,8 @@ import time
 from typing import TextIO
 
 from ..config import Config
-from ..journal import reports
-from ..journal.store import Journal, JournalError
+from ..journal import open_journal, reports
+from ..journal.store import JournalError
 
 
 def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err: TextIO,
@@ -23,8 +23,7 @@ def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err
         err.write(f"no journal at {path} ({where})\n")
         return 1
     try:
-        journal = Journal.open(path, retention_days=config.journal.retention_days,
-                               store_user_ids=config.journal.store_user_ids)
+        journal = open_journal(config)
     except JournalError as error:
         err.write(f"journal error: {error}\n")
         return 1

@@ -10,7 +10,9 @@ Privacy: question text is kept `retention_days` days, then blanked (at open and
 once a day); counts, languages and notes stay for the statistics. With
 `store_user_ids` off no Discord user ID is written anywhere: a vote is keyed by a
 keyed hash of (question, user), enough to keep one vote per user per answer but
-not to tell who voted, nor to link one person's votes on two answers.
+not to tell who voted, nor to link one person's votes on two answers. The key is
+in a file of its own (`voter_key.py`), never in the database: the journal file
+with the member list does not tell who voted.
 """
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ import hashlib
 import hmac
 import logging
 import queue
-import secrets
 import sqlite3
 import threading
 import time
@@ -27,6 +28,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .voter_key import VOTER_KEY_FILE, voter_key
 
 _log = logging.getLogger(__name__)
 
@@ -62,12 +65,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 2: the server a question came from (a server's admins see only its questions), the
-    # answer's confidence, and settings (the key of the voters' hashes).
+    # answer's confidence, and settings (the key of the voters' hashes, until migration 3).
     """
     ALTER TABLE questions ADD COLUMN guild_id INTEGER;
     ALTER TABLE questions ADD COLUMN score REAL;
     CREATE INDEX questions_by_guild ON questions (guild_id, asked_at);
     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 3: the voters' key leaves the database for its own file (Journal._open moves it there
+    # before this runs); the table held nothing else.
+    """
+    DROP TABLE settings;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -120,8 +128,9 @@ _STOP = object()
 
 class Journal:
     def __init__(self, path: Path, *, retention_days: int = 30, store_user_ids: bool = False,
-                 clock: Callable[[], float] = time.time) -> None:
+                 voter_key_path: Path | None = None, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
+        self.voter_key_path = Path(voter_key_path) if voter_key_path else self.path.with_name(VOTER_KEY_FILE)
         self.retention_days = retention_days
         self.store_user_ids = store_user_ids
         self.clock = clock
@@ -214,8 +223,11 @@ class Journal:
             conn.execute("PRAGMA journal_mode = WAL")  # readers (the command line's reports) never block the bot
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL makes this safe against corruption
             conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
-            self._key = _voter_key(conn)
+            # A dropped key or blanked text is overwritten, not left behind in free pages.
+            conn.execute("PRAGMA secure_delete = ON")
+            self._key = voter_key(self.voter_key_path, adopt=_key_in_database(conn))
+            if migrate(conn) < 3 <= SCHEMA_VERSION:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nor left in the write-ahead log
             self._conn = conn
             if not self.store_user_ids:
                 self._forget_user_ids(conn)
@@ -339,10 +351,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     return version
 
 
-def _voter_key(conn: sqlite3.Connection) -> bytes:
+def _key_in_database(conn: sqlite3.Connection) -> bytes | None:
+    """The voters' key of a journal from before migration 3, which kept it in the database: moved
+    to the key file, so that the votes already cast are still recognised as their voters'."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings'").fetchone() is None:
+        return None
     row = conn.execute("SELECT value FROM settings WHERE name = 'voter_key'").fetchone()
-    if row is not None:
-        return bytes.fromhex(row[0])
-    key = secrets.token_bytes(32)
-    conn.execute("INSERT INTO settings (name, value) VALUES ('voter_key', ?)", (key.hex(),))
-    return key
+    return bytes.fromhex(row[0]) if row is not None else None

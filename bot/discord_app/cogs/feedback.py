@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from ...journal.store import Journal, JournalError
+from ...journal import open_journal
+from ...journal.store import JournalError
 from ..views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
@@ -32,9 +33,7 @@ class FeedbackCog(commands.Cog):
         if not config.journal.enabled:
             return
         try:
-            self.bot.journal = await asyncio.to_thread(
-                Journal.open, config.journal_path, retention_days=config.journal.retention_days,
-                store_user_ids=config.journal.store_user_ids)
+            self.bot.journal = await asyncio.to_thread(open_journal, config)
         except JournalError as error:
             # Answering is the bot's job; the journal is not worth refusing to start for.
             _log.warning("Journal off: %s", error)
