@@ -27,6 +27,7 @@ from .answer_queue import AnswerQueue, QueueClosed
 from .cooldown import UserCooldown
 from .markup import without_discord_markup
 from .questions import QuestionDetector
+from .reloading.gitpull import PullFailures
 from .render import Reply, render_notice
 from .sync import SyncResult, sync_commands
 from .translator import CatalogTranslator
@@ -136,6 +137,7 @@ class NotesBot(commands.Bot):
         self.defer_after = DEFER_AFTER
         self.journal: Journal | None = None  # opened and closed by the feedback cog
         self.answers = AnswerQueue()
+        self.pull_failures = PullFailures()  # notes.git: the pull failing now, shown to admins
         self.stopping = False  # set when a stop begins (bot.runner): no new work from then on…
         self.stopped_at: float | None = None  # …but what was asked before it (time.time()) is in flight
 

@@ -6,6 +6,7 @@ A server's admins see only that server's questions; the command line
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from ...journal import reports
 from ...journal.chart import bar_chart
 from ...journal.store import JournalRow
 from ..client import send_replies
+from ..reloading.page import pull_failure_field
 from ..render import FIELD_VALUE_LIMIT, Field, Page, bullet_list, fit, render_notice
 from ..translator import command_text
 from .admin import is_admin
@@ -124,7 +126,12 @@ class ReportsCog(commands.Cog):
         lang = ui_language(interaction.locale)
         # A chart says more than a list only over several days with questions in them.
         chart = days > 1 and report.asked > 0
-        replies = fit(stats_page(report, self.bot.catalog, lang, days, chart), self.bot.catalog, lang)
+        page = stats_page(report, self.bot.catalog, lang, days, chart)
+        failing = self.bot.pull_failures
+        pull = pull_failure_field(failing.message, failing.since, self.bot.catalog, lang)
+        if pull is not None:  # the admins who read /stats are the ones who can fix the notes' repository
+            page = dataclasses.replace(page, fields=(pull, *page.fields))
+        replies = fit(page, self.bot.catalog, lang)
         if not chart:
             await send_replies(interaction, replies, ephemeral=True)
             return

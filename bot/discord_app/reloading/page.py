@@ -32,13 +32,11 @@ def reload_page(report: ReloadReport, catalog: Catalog, lang: str) -> Page:
     def more(count: int) -> str:
         return t("reload.more", count=count)
 
-    fields: list[Field] = []
-    if report.pull_error is not None:
-        body = t("reload.pull_failed", error=_code(shorten(one_line(report.pull_error), 800)))
-        return Page(title=t("reload.pull_failed_title"), body=body, colour=PROBLEM_COLOUR)
+    pull = pull_failure_field(report.pull_error, report.pull_failing_since, catalog, lang)
+    fields: list[Field] = [pull] if pull else []
     if report.error is not None:
         body = t("reload.failed", error=shorten(one_line(report.error), 800))
-        return Page(title=t("reload.failed_title"), body=body, colour=PROBLEM_COLOUR)
+        return Page(title=t("reload.failed_title"), body=body, fields=tuple(fields), colour=PROBLEM_COLOUR)
     if report.regressions:
         fields.append(Field(
             t("reload.problems", count=len(report.regressions)),
@@ -62,9 +60,19 @@ def reload_page(report: ReloadReport, catalog: Catalog, lang: str) -> Page:
             t("reload.problems", count=len(report.problems)),
             bullet_list([discord.utils.escape_markdown(p) for p in report.problems], FIELD_VALUE_LIMIT, more),
         ))
-    colour = PROBLEM_COLOUR if report.problems else ANSWER_COLOUR
+    colour = PROBLEM_COLOUR if report.problems or pull else ANSWER_COLOUR
     return Page(title=t("reload.title"), body="\n\n".join(body), fields=tuple(fields), colour=colour)
 
 
 def render_reload(report: ReloadReport, catalog: Catalog, lang: str) -> list[Reply]:
     return fit(reload_page(report, catalog, lang), catalog, lang)
+
+
+def pull_failure_field(error: str | None, since: float | None, catalog: Catalog, lang: str) -> Field | None:
+    """notes.git is failing: git's words and since when (a Discord timestamp, shown in the reader's
+    language and time zone), for the /reload reply and /stats; None while pulls work."""
+    if error is None:
+        return None
+    when = f"<t:{int(since)}:R>" if since is not None else "?"
+    text = catalog.text(lang, "git.failing", error=_code(shorten(one_line(error), 800)), since=when)
+    return Field(catalog.text(lang, "git.failing_title"), shorten(text, FIELD_VALUE_LIMIT))

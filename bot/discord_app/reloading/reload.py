@@ -47,7 +47,8 @@ class ReloadReport:
     problems: tuple[str, ...] = ()  # every broken note of the new build, "path:line: message"
     regressions: tuple[str, ...] = ()  # broken notes that loaded before: why the reload was cancelled
     error: str | None = None  # the build itself failed
-    pull_error: str | None = None  # `git pull` of the notes failed: nothing was reloaded
+    pull_error: str | None = None  # `git pull` of the notes is failing: the notes on disk were reloaded as they are
+    pull_failing_since: float | None = None  # time.time() of the first failed pull in a row
 
 
 def _resolved_path(note: Note) -> str:
@@ -102,14 +103,8 @@ async def reload_engine(bot: NotesBot) -> ReloadReport:
         old = bot.engine
         config = bot.config
         started = time.perf_counter()
-        git = config.notes.git
-        if git.repository is not None:
-            pulled = await asyncio.to_thread(pull_notes, git.repository, git.remote, git.branch)
-            if not pulled.ok:
-                _log.warning("git pull of %s failed; keeping the current notes: %s", git.repository, pulled.message)
-                return ReloadReport(installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
-                                    languages=_languages(old), pull_error=pulled.message)
-            _log.info("git pull of %s: %s", git.repository, pulled.message)
+        pull_error = await _pull(bot)
+        pulls = {"pull_error": pull_error, "pull_failing_since": bot.pull_failures.since if pull_error else None}
         try:
             # Off the event loop. refresh() reads only the files that changed and layers them
             # over the current index (the engine was built from this config's folders and options).
@@ -120,7 +115,7 @@ async def reload_engine(bot: NotesBot) -> ReloadReport:
             _log.debug("Reload failure", exc_info=True)
             return ReloadReport(
                 installed=False, seconds=time.perf_counter() - started, notes=len(old.notes),
-                languages=_languages(old), error=str(exc) or type(exc).__name__,
+                languages=_languages(old), error=str(exc) or type(exc).__name__, **pulls,
             )
         seconds = time.perf_counter() - started
         broken = regressions(old.notes, new.problems)
@@ -128,7 +123,7 @@ async def reload_engine(bot: NotesBot) -> ReloadReport:
             installed=not broken, seconds=seconds, notes=len(new.notes), languages=_languages(new),
             changes=diff_notes(old.notes, new.notes),
             problems=tuple(describe(p, config.notes.folders) for p in new.problems),
-            regressions=tuple(describe(p, config.notes.folders) for p in broken),
+            regressions=tuple(describe(p, config.notes.folders) for p in broken), **pulls,
         )
         if broken:
             _log.warning("Reload cancelled, %d note(s) broke: %s", len(broken), "; ".join(map(str, broken)))
@@ -136,3 +131,19 @@ async def reload_engine(bot: NotesBot) -> ReloadReport:
         bot.swap_engine(new)
         _log.info("Reloaded %d notes in %.2f s (%d broken)", report.notes, seconds, len(report.problems))
         return report
+
+
+async def _pull(bot: NotesBot) -> str | None:
+    """`git pull` of the notes when configured; git's words when it fails (logged once per new failure).
+    A failed pull never stops a reload: what changed on disk (a local edit) still loads."""
+    git = bot.config.notes.git
+    if git.repository is None:
+        return None
+    pulled = await asyncio.to_thread(pull_notes, git.repository, git.remote, git.branch)
+    was_failing = bot.pull_failures.message is not None
+    if bot.pull_failures.record(pulled, time.time()):
+        _log.warning("git pull of %s failed; reloading the notes as they are on disk: %s", git.repository,
+                     pulled.message)
+    elif pulled.ok:
+        _log.info("git pull of %s%s: %s", git.repository, " works again" if was_failing else "", pulled.describe())
+    return None if pulled.ok else pulled.message
