@@ -227,9 +227,33 @@ def test_chat_on_a_terminal_edits_lines_and_keeps_history(tmp_path: Path, state_
         until(b"> ", after=b"Ctrl-C leaves.")  # the next prompt: readline reads keys again
         os.write(leader, b"\x04")  # Ctrl-D at an empty prompt
         assert process.wait(timeout=30) == 0
+        while select.select([leader], [], [], 0.2)[0]:
+            try:
+                seen += os.read(leader, 4096)
+            except OSError:  # the terminal's other end is gone: everything was read
+                break
+        # The prompt's line is ended: the shell's prompt comes on a line of its own.
+        assert seen[seen.rindex(b"> "):].endswith(b"\n"), seen[-40:]
     finally:
         process.kill()
         os.close(leader)
     assert b"Traceback" not in process.stderr.read()
     history = (state_home / "notes-bot" / "chat-history").read_text(encoding="utf-8")
     assert "help" in history.splitlines()
+
+
+def test_ask_without_a_question_on_a_terminal_says_how_to_ask(tmp_path: Path) -> None:
+    """stdin on a pseudo-terminal and no question: a hint on stderr instead of a silent wait."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--no-cache"], stdin=follower,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(follower)
+    try:
+        os.write(leader, b"does DeepSeek use vLLM?\n\x04")  # one question, then Ctrl-D
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        os.close(leader)
+    assert process.returncode == 0, err
+    assert "one per line; Ctrl-D ends" in err.decode()
+    assert "DeepSeek" in out.decode()

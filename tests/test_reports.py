@@ -167,6 +167,9 @@ def test_report_says_when_there_is_no_journal_and_rejects_bad_days(tmp_path, cap
     config = write_config(tmp_path)
     assert main(["report", "stats", "--config", config]) == 1
     assert "no journal at" in capsys.readouterr().err
+    assert main(["report", "stats", "--json", "--config", config]) == 1
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["error"].startswith("no journal at") and printed.err == ""
     assert not (tmp_path / "state" / "journal.sqlite3").exists()  # a report never creates one
     with pytest.raises(SystemExit):
         main(["report", "stats", "--days", "0", "--config", config])

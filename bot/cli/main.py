@@ -22,7 +22,7 @@ from knowledge.render import answer_json, render_text
 
 from ..catalog import bot_catalog, ui_language
 from ..config import Config, ConfigError, load_config
-from .terminal import LineReader, Progress, terminal_width, wrap_text
+from .terminal import LineReader, Progress, is_terminal, terminal_width, wrap_text
 
 CONFIG_ENV = "NOTES_BOT_CONFIG"
 KNOWN_LANGUAGES = NINE_LANGUAGES + OTHER_LANGUAGES  # what a --locale may name (the detector knows these)
@@ -102,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config or os.environ.get(CONFIG_ENV) or None, args.notes)
     except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
+        if getattr(args, "json", False):  # ask --json, report --json: the error is JSON too
+            print(json.dumps({"error": f"config error: {error}"}, ensure_ascii=False))
+        else:
+            print(f"config error: {error}", file=sys.stderr)
         return 2
     if args.command == "run":
         from ..discord_app.stopping import install
@@ -137,6 +140,9 @@ def answer_questions(args: argparse.Namespace, config: Config) -> int:
     if args.command == "chat":
         history = None if args.no_cache else config.discord.data_dir / "chat-history"
         return chat(engine, bot_catalog(), args.locale, sys.stdin, sys.stdout, history)
+    if not args.questions and is_terminal(sys.stdin):
+        # Reading questions from a terminal looks like a hang unless someone says so.
+        print(bot_catalog().text(ui_language(args.locale), "cli.ask_stdin_hint"), file=sys.stderr)
     questions = args.questions or (line.rstrip("\n") for line in sys.stdin)
     return ask(engine, knowledge_catalog(), questions, args.json, args.locale, sys.stdout)
 
@@ -213,7 +219,7 @@ def check(engine: Engine, out: TextIO) -> int:
     for lang, count in stats["languages"].items():  # type: ignore[union-attr]
         out.write(f"  {lang:<8} {count}\n")
     multi = [g for g in engine.groups if len(g.notes) > 1]
-    out.write(f"{len(multi)} notes have translations:\n")
+    out.write(f"{len(multi)} notes have translations:\n" if multi else "no note has a translation\n")
     for group in multi:
         langs = " ".join(sorted(note.lang for note in group.notes))
         out.write(f"  {group.key:<50} {langs}\n")

@@ -20,13 +20,11 @@ def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err
     path = config.journal_path
     if not path.exists():
         where = "journal.enabled is false" if not config.journal.enabled else "the bot has not recorded a question yet"
-        err.write(f"no journal at {path} ({where})\n")
-        return 1
+        return fail(f"no journal at {path} ({where})", as_json, out, err)
     try:
         journal = open_journal(config)
     except JournalError as error:
-        err.write(f"journal error: {error}\n")
-        return 1
+        return fail(f"journal error: {error}", as_json, out, err)
     try:
         now = time.time() if now is None else now
         rows = journal.rows(reports.period_start(now, days)).result()
@@ -42,3 +40,13 @@ def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err
                 else reports.stats_text(stats, days))
     out.write(text)
     return 0
+
+
+def fail(message: str, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """An error as the caller asked for output: with --json, one JSON object on stdout (a script
+    reading it gets JSON either way); otherwise a line on stderr. Exit code 1 either way."""
+    if as_json:
+        out.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
+    else:
+        err.write(message + "\n")
+    return 1

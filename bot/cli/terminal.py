@@ -110,7 +110,9 @@ class LineReader:
         if self.interactive:
             try:
                 return input(self.prompt)  # readline edits the line when it is loaded
-            except EOFError:
+            except EOFError:  # Ctrl-D: end the prompt's line, or the shell's prompt would follow it
+                self.out.write("\n")
+                self.out.flush()
                 return None
         line = self.stdin.readline()
         return line.rstrip("\n") if line else None

@@ -115,6 +115,9 @@ async def notify(interaction: discord.Interaction[NotesBot], text: str, what: st
 
 class NotesBot(commands.Bot):
     def __init__(self, config: Config, engine: Engine, *, catalog: Catalog | None = None, **options: Any) -> None:
+        # The bot never joins voice: discord.py's class switches for its "PyNaCl / davey is not
+        # installed" warnings, which would only make operators look for a missing dependency.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             # Prefix commands are not used; a prefix is required by commands.Bot and
             # on_message below never processes them.
