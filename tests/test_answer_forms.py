@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from knowledge.answering import render_pieces
-from knowledge.engine import Engine
+from knowledge.engine import Engine, EngineOptions
 from knowledge.model import Passage
 from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
 
@@ -281,9 +281,12 @@ lang: en
     assert all(any(entry in line for line in lines[1:]) for entry in entries), answer.text
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("blog")  # beside the eval floor: the blog's index cache is built once
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
-def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
-    engine = Engine.build([CORPUS])
+def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone(shared_state: Path) -> None:
+    # The same index cache as the command line's (discord.data_dir/index under $XDG_STATE_HOME).
+    engine = Engine.build([CORPUS], EngineOptions(cache_dir=shared_state / "notes-bot" / "index"))
     headings = {p.text.strip() for note in engine.notes for p in note.passages if p.kind == "heading"}
     questions = [item["q"] for path in DEV_FILES for item in yaml.safe_load(path.read_text("utf-8"))]
     repeated, heading_first, labelled_twice = [], [], []

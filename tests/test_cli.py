@@ -22,6 +22,16 @@ def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "state"
 
 
+@pytest.fixture
+def words_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For the tests of the command line's plumbing (options, exits, terminals), not of answers:
+    word search only, so that each process skips loading the sentence-vector model (seconds)."""
+    config = tmp_path / "words-only.yaml"
+    config.write_text("answers:\n  semantic: false\n", encoding="utf-8")
+    monkeypatch.setenv("NOTES_BOT_CONFIG", str(config))
+    return config
+
+
 def run(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           timeout=120, cwd=cwd or ROOT)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.terminal import wrap_text
-from tests.test_cli import ROOT, run, state_home  # noqa: F401  (state_home: the autouse fixture)
+from tests.test_cli import ROOT, run, state_home, words_only  # noqa: F401  (fixtures)
 
 BUNDLED = ROOT / "bot" / "notes"
 OLD = "DeepSeek has open-sourced a custom inference engine built directly on vLLM"
@@ -49,12 +49,14 @@ def test_ask_keeps_the_bots_index_cache_and_starts_from_it(tmp_path: Path, state
     assert "directly on Zeph" in json.loads(fresh.stdout)["answer"]
 
 
+@pytest.mark.usefixtures("words_only")
 def test_no_cache_writes_nothing(tmp_path: Path, state_home: Path) -> None:
     done = run("ask", "--no-cache", "--notes", str(copy_notes(tmp_path)), "does DeepSeek use vLLM?")
     assert done.returncode == 0 and "DeepSeek" in done.stdout
     assert not (state_home / "notes-bot").exists()
 
 
+@pytest.mark.usefixtures("words_only")
 def test_check_on_an_empty_or_mistyped_folder_fails_and_says_so(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     (empty / "drafts").mkdir(parents=True)
@@ -67,6 +69,7 @@ def test_check_on_an_empty_or_mistyped_folder_fails_and_says_so(tmp_path: Path) 
     assert "folder not found" in mistyped.stderr and "Traceback" not in mistyped.stderr
 
 
+@pytest.mark.usefixtures("words_only")
 def test_ask_on_an_empty_folder_says_so_on_stderr_and_keeps_json_pure(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     done = run("ask", "--json", "--notes", str(tmp_path / "empty"), "anything?")
@@ -90,11 +93,13 @@ def test_an_unknown_locale_is_refused_clearly(locale: str) -> None:
     assert "es-ES" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.usefixtures("words_only")
 @pytest.mark.parametrize("locale", ["es-ES", "zh_TW", "FR", "pt-BR"])
 def test_known_locales_are_accepted(locale: str) -> None:
     assert run("ask", "--locale", locale, "vLLM?").returncode == 0
 
 
+@pytest.mark.usefixtures("words_only")
 def test_chat_answers_help_in_the_locales_language_and_quits() -> None:
     done = run("chat", "--locale", "fr-FR", stdin="help\nquit\nnever read\n")
     assert done.returncode == 0, done.stderr
@@ -108,6 +113,7 @@ def test_chat_leaves_on_end_of_input_without_a_traceback() -> None:
     assert done.stderr == ""
 
 
+@pytest.mark.usefixtures("words_only")
 def test_chat_leaves_on_ctrl_c_without_a_traceback() -> None:
     process = subprocess.Popen([sys.executable, "-m", "bot", "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -180,6 +186,7 @@ def _with_pty_stderr(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
     return process.wait(timeout=30), out, seen.decode(errors="replace")
 
 
+@pytest.mark.usefixtures("words_only")
 def test_a_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -242,6 +249,7 @@ def test_chat_on_a_terminal_edits_lines_and_keeps_history(tmp_path: Path, state_
     assert "help" in history.splitlines()
 
 
+@pytest.mark.usefixtures("words_only")
 def test_ask_without_a_question_on_a_terminal_says_how_to_ask(tmp_path: Path) -> None:
     """stdin on a pseudo-terminal and no question: a hint on stderr instead of a silent wait."""
     leader, follower = pty.openpty()

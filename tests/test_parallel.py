@@ -68,8 +68,10 @@ def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, alw
         return real_merge(blocks, term_ids, term_count)
 
     monkeypatch.setattr(knowledge.parallel, "merge_sorted", counting_merge)
-    one = Engine.build([notes], EngineOptions(workers=1))
-    two = Engine.build([notes], EngineOptions(workers=2))
+    # Words only: workers read and tokenize; sentence vectors are made in this process either way,
+    # and embedding the blog twice more would only make this test slow.
+    one = Engine.build([notes], EngineOptions(workers=1, semantic=False))
+    two = Engine.build([notes], EngineOptions(workers=2, semantic=False))
     assert merged and merged[0] > 1  # the text table came from the workers' shares
     for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "what is the capital of Mars?"):
         a, b = one.ask(question), two.ask(question)
@@ -113,7 +115,7 @@ def test_workers_start_from_a_thread_beside_a_running_event_loop(notes: Path, al
 
         ticker = asyncio.create_task(tick())
         engine = await asyncio.get_running_loop().run_in_executor(None, Engine.build, [notes],
-                                                                   EngineOptions(workers=2))
+                                                                   EngineOptions(workers=2, semantic=False))
         ticker.cancel()
         return engine, ticks
 
