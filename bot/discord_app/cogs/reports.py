@@ -108,9 +108,8 @@ class ReportsCog(commands.Cog):
             return
         groups = await asyncio.to_thread(reports.unanswered_groups, rows)
         lang = ui_language(interaction.locale)
-        await send_replies(interaction, fit(unanswered_page(groups, self.bot.catalog, lang, days), self.bot.catalog,
-                                            lang),
-                           ephemeral=True)
+        page = unanswered_page(groups, self.bot.catalog, lang, days)
+        await send_replies(interaction, fit(page, self.bot.catalog, lang), ephemeral=True)
 
     @app_commands.command(name=command_text("command.stats.name"),
                           description=command_text("command.stats.description"))
