@@ -10,6 +10,7 @@ import argparse
 import statistics
 import sys
 import time
+
 from knowledge.indexing import build_engine
 
 WORDS = ("deepseek vllm", "kafka consumer", "¿openai usa", "spring boot", "curl", "mysql restore", "git rebase")
@@ -20,7 +21,6 @@ def main() -> int:
     parser.add_argument("--size", default="real")
     args = parser.parse_args()
     from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
-    from knowledge.engine import Engine
 
     corpus = ensure_corpus(parse_size(args.size))
     engine = build_engine([REAL_CORPUS] + ([corpus.root] if corpus else []))

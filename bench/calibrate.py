@@ -44,9 +44,9 @@ from knowledge.detect import detect_language
 from knowledge.engine import Engine, EngineOptions
 from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
 from knowledge.index import Index
+from knowledge.indexing import build_engine, with_changes
 from knowledge.model import Note
 from knowledge.search import search
-from knowledge.indexing import build_engine, with_changes
 
 from .generate import REAL_CORPUS
 from .scoring import SHARED, load_questions, note_key
@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="refit on every case and write knowledge/data/gate.json")
     parser.add_argument("--threshold", type=float, default=None, help="answer above this (default: the engine's)")
-    parser.add_argument("--blog-only", action="store_true", help="without the cases over the blog plus 10,000 tldr pages")
+    parser.add_argument("--blog-only", action="store_true",
+                        help="without the cases over the blog plus 10,000 tldr pages")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "notes-bench" / "calibrate-cache",
                         help="index and vectors cache per corpus (the tldr pages take minutes to embed once)")
     args = parser.parse_args(argv)
@@ -265,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     for model in ("hybrid", "lexical"):
         for fit_on, test_on, label in ((train, held_out, "A→B"), (held_out, train, "B→A")):
             gate = fit(*matrix(fitted_on(fit_on), model))
-            lines += summary(f"held-out {model} {label}", {k: v for k, v in rates(test_on, gate, model, threshold).items()
+            lines += summary(f"held-out {model} {label}", {k: v for k, v in rates(test_on, gate, model,
+                                                                                  threshold).items()
                                                           if k.endswith(("/found", "/rejected"))})
     fitted = {model: fit(*matrix(fitted_cases, model)) for model in ("hybrid", "lexical")}
     lines += ["", "Trade-off of the shipped hybrid gate at other thresholds (blog; the engine's "
@@ -276,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {t:.2f} | " + " | ".join(_rate(at.get(f"blog {c}", (0, 0))) for c in TRADE_OFF_COLUMNS) + " |")
     plot = OUT / "reliability.png"
     rows = reliability(fitted_cases, fitted["hybrid"] if args.write else shipped["hybrid"], "hybrid", plot)
-    lines += ["", f"Reliability (hybrid gate; {plot.relative_to(Path.cwd()) if plot.is_relative_to(Path.cwd()) else plot}):",
+    shown = plot.relative_to(Path.cwd()) if plot.is_relative_to(Path.cwd()) else plot
+    lines += ["",
+              f"Reliability (hybrid gate; {shown}):",
               "", "| mean confidence | share right | cases |", "|---|---|---|"]
     lines += [f"| {c:.2f} | {s:.2f} | {n} |" for c, s, n in rows]
     lines += ["", "Weights fitted on all cases:", "", "| feature | hybrid | lexical |", "|---|---|---|"]

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import yaml
+
 from knowledge.indexing import build_engine
 
 
@@ -40,11 +41,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
-    from bot.i18n import bot_catalog
-    from bot.journal import Asked, Journal
-    from bot.reports import group_similar
-    from bot.views import answer_view
-    from knowledge.engine import Engine, EngineOptions
+    from bot.catalog import bot_catalog
+    from bot.discord_app.views import answer_view
+    from bot.journal.reports import group_similar
+    from bot.journal.store import Asked, Journal
+    from knowledge.engine import EngineOptions
 
     corpus = ensure_corpus(parse_size(args.size))
     folders = [REAL_CORPUS] + ([corpus.root] if corpus else [])
@@ -101,7 +102,7 @@ def main() -> None:
                                    for p in note.passages if len(p.text) > 30]))
     for n in (1000, 3000):
         texts = (questions + openings[:: max(1, len(openings) // n)])[:n]
-        results[f"group_{n}_ms"] = round(median_us(lambda: group_similar(texts), args.repeat) / 1000, 1)
+        results[f"group_{n}_ms"] = round(median_us(lambda texts=texts: group_similar(texts), args.repeat) / 1000, 1)
         results[f"group_{n}_groups"] = len(group_similar(texts))
     print(json.dumps(results, indent=2))
 

@@ -137,7 +137,8 @@ def mdit_passages(body: str, first_line: int = 1, tokens: list[Any] | None = Non
                 item_first[-1] = False
             text = textwrap.dedent("\n".join(x.rstrip() for x in tok.content.split("\n"))).strip("\n")
             if text.strip() and _ALNUM.search(text):
-                out.append(Passage("code", text[:MAX_CODE_CHARS], section, (sec, block, 0), line=tok.map[0] + 1 + first_line))
+                out.append(Passage("code", text[:MAX_CODE_CHARS], section, (sec, block, 0),
+                                   line=tok.map[0] + 1 + first_line))
                 if langs is not None:
                     langs.append(tok.info.strip().split(" ")[0] if tok.info else "")
                 block += 1
@@ -293,7 +294,8 @@ def compare(bodies: list[tuple[str, str, int]], examples: int) -> None:
             if cc[(p.kind, p.text)] == 0:
                 q = by_line_c.get(p.line)
                 if q is None:
-                    diffs[f"a-only {p.kind}"].append(f"{rel}:{p.line} a={p.kind} {p.text[:90]!r} | c=(none at this line)")
+                    diffs[f"a-only {p.kind}"].append(
+                        f"{rel}:{p.line} a={p.kind} {p.text[:90]!r} | c=(none at this line)")
                     continue
                 k = next((j for j, (x, y) in enumerate(zip(p.text, q.text)) if x != y), min(len(p.text), len(q.text)))
                 w = slice(max(0, k - 30), k + 50)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib.util
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
+from knowledge.indexing import build_engine
 from knowledge.indexing.grouping import group_translations
 from knowledge.notes import load_notes
-from knowledge.indexing import build_engine
 
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHARS}]+|[^\W_]+")
@@ -95,7 +96,6 @@ def passage_reply(question: str, passages: Passages, pid: int | None) -> Reply:
 # ------------------------------------------------------------------ ours
 class Ours:
     def __init__(self, folders: Sequence[Path]) -> None:
-        from knowledge.engine import Engine
         from knowledge.i18n import knowledge_catalog
         from knowledge.render import answer_json
 
@@ -118,7 +118,6 @@ class DenseOnly:
     of the closest row, always (no words, no gate). Built the same way as ours, vectors included."""
 
     def __init__(self, folders: Sequence[Path]) -> None:
-        from knowledge.engine import Engine
 
         self.engine = build_engine(list(folders))
         if self.engine.index.dense is None or self.engine.encoder is None:
@@ -136,7 +135,8 @@ class DenseOnly:
             return {"question": question, "answered": False, "answer": "", "answer_language": "", "sources": []}
         note = self.engine.index.notes[answer]
         return {"question": question, "language": note.lang, "answered": True, "answer": note.title,
-                "answer_language": note.lang, "sources": [{"path": note.rel_path, "title": note.title, "lang": note.lang}]}
+                "answer_language": note.lang, "sources": [{"path": note.rel_path, "title": note.title,
+                                                           "lang": note.lang}]}
 
     def passage_count(self) -> int:
         return self.engine.index.passage_count

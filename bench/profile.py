@@ -30,8 +30,8 @@ def top(profile: cProfile.Profile, sort: str, count: int) -> str:
 
 
 def profile_size(files: int, count: int) -> str:
-    from knowledge.indexing import build_engine
     from knowledge.engine import EngineOptions
+    from knowledge.indexing import build_engine
 
     corpus = ensure_corpus(files)
     folders = [REAL_CORPUS] + ([corpus.root] if corpus else [])

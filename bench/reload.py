@@ -19,15 +19,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from knowledge.indexing import build_engine, refresh_engine
 
+from knowledge.indexing import build_engine, refresh_engine
 
 
 def child(folders: list[str], cache: str, edits: int, target: str) -> dict[str, object]:
     """One process: start from the cache, then refreshes. Returns the timings."""
     import resource
 
-    from knowledge.engine import Engine, EngineOptions
+    from knowledge.engine import EngineOptions
 
     started = time.perf_counter()
     engine = build_engine(folders, EngineOptions(cache_dir=Path(cache)))
@@ -67,7 +67,7 @@ def main() -> int:
         return 0
 
     from bench.generate import REAL_CORPUS, ensure_corpus, parse_size
-    from knowledge.engine import Engine, EngineOptions
+    from knowledge.engine import EngineOptions
 
     corpus = ensure_corpus(parse_size(args.size))
     with tempfile.TemporaryDirectory(prefix="notes-reload-") as tmp:
@@ -93,7 +93,8 @@ def main() -> int:
     edit = statistics.median(t for r in runs for t in r["refresh_edit_s"])
     rss = statistics.median(r["rss_mb"] for r in runs)
     print(f"size {args.size}: cold build with cache {cold_s:.1f} s (the peer: a full build)")
-    print(f"start from the cache   {start:.2f} s median of {len(runs)} processes ({start / cold_s:.0%} of the cold build)")
+    print(f"start from the cache   {start:.2f} s median of {len(runs)} processes "
+          f"({start / cold_s:.0%} of the cold build)")
     print(f"refresh, nothing new   {unchanged * 1000:.0f} ms median")
     print(f"refresh after 1 edit   {edit * 1000:.0f} ms median of {len(runs) * args.edits} edits "
           f"({cold_s / edit:.0f}x faster than the cold build)")

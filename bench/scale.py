@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -31,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .generate import REAL_CORPUS, ensure_corpus, parse_size
 from .scoring import DEV_QUESTIONS, load_questions
@@ -64,8 +64,8 @@ def corpus_of(name: str) -> tuple[list[Path], list[Path]]:
 def child(step: str, folders: list[Path], cache: Path, questions: list[Path]) -> dict[str, Any]:
     import psutil
 
-    from knowledge.indexing import build_engine
     from knowledge.engine import EngineOptions
+    from knowledge.indexing import build_engine
 
     started = time.perf_counter()
     engine = build_engine(folders, EngineOptions(cache_dir=cache))
@@ -176,7 +176,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         p = r.get("peer")
         reference = f"{p['build_s']:.1f} / {p['p50_ms']:.2f}" if p else "–"
         lines.append(
-            f"| {r['corpus']} | {'yes' if r['busy'] else 'no'} | {r['notes']:,} | {r['rows']:,} | {r['cold_build_s']:.1f} "
+            f"| {r['corpus']} | {'yes' if r['busy'] else 'no'} | {r['notes']:,} | {r['rows']:,} "
+            f"| {r['cold_build_s']:.1f} "
             f"| {r['cold_saved_s']:.1f} | {r['cold_peak_rss_mb']:,.0f} ({r['cold_workers_peak_mb']:,.0f}) "
             f"| {r['disk_mb']:,.0f} | {r['start_s']:.2f} | {r['start_rss_mb']:,.0f} | {r['p50_ms']:.2f} "
             f"| {r['p99_ms']:.1f} | {reference} "

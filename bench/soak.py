@@ -99,7 +99,7 @@ class BotProcess:
         assert self.process is not None
         try:
             return await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.process.kill()
             await self.process.wait()
             return None
@@ -238,7 +238,8 @@ async def serving_scenarios(work: Path, burst: int, user_count: int, bursts: int
             await (fake.disconnect_sessions(4000) if drop == "close 4000" else asyncio.sleep(0))
             if drop != "close 4000":
                 fake.drop_sessions()
-            back = await wait_until(lambda: fake.resumes > resumes and any(s.live for s in fake._sessions), 60)
+            back = await wait_until(
+                lambda resumes=resumes: fake.resumes > resumes and any(s.live for s in fake._sessions), 60)
             rows.append(Row("gateway drops", f"{drop}: resumed", "yes" if back else "no", back))
             if back:
                 inters += await ask_many(fake, 100, users, seed=4)

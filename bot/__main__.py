@@ -1,13 +1,13 @@
 import sys
 
-from .stopping import install
+from .discord_app.stopping import install
 
 try:
     # First: a SIGTERM or Ctrl+C from here on stops cleanly (see bot/stopping.py), even while the
     # imports below or the notes are loading. Inside the try: a signal may land while the
     # handlers are being installed.
     install()
-    from .cli import main
+    from .cli.main import main
 
     code = main()
 except KeyboardInterrupt:

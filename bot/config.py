@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import yaml
 
 from knowledge.engine import EngineOptions
 from knowledge.languages import canonical_language
+
+from .journal.voter_key import VOTER_KEY_FILE
 
 # The package folder; computed from this file so that it works whether or not
 # `bot` is installed, and never depends on the working directory.
@@ -155,6 +158,11 @@ class Config:
     @property
     def journal_path(self) -> Path:
         return self.journal.path or self.discord.data_dir / "journal.sqlite3"
+
+    @property
+    def voter_key_path(self) -> Path:
+        """The key of the voters' hashes: in the data folder, apart from the journal (bot.journal.voter_key)."""
+        return self.discord.data_dir / VOTER_KEY_FILE
 
 
 # --------------------------------------------------------------------------- loading
@@ -384,7 +392,8 @@ class _Reader:
         default = CooldownConfig()
         return CooldownConfig(
             rate=self.integer(sec.get("rate", default.rate), f"{key}.rate", 1),
-            per_seconds=self.number(sec.get("per_seconds", default.per_seconds), f"{key}.per_seconds", 0.0, open_low=True),
+            per_seconds=self.number(sec.get("per_seconds", default.per_seconds), f"{key}.per_seconds", 0.0,
+                                    open_low=True),
         )
 
     def discord(self, raw: Any, key: str) -> DiscordConfig:

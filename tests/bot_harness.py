@@ -1,21 +1,22 @@
 """Helpers for the bot's end-to-end tests: the real engine, the real bot, the fake Discord.
 
 Nothing is stubbed: `running_bot` builds `knowledge.Engine` from real notes
-folders and runs `bot.app.NotesBot` (with its cogs) against `tests.fake_discord`.
+folders and runs `bot.discord_app.client.NotesBot` (with its cogs) against `tests.fake_discord`.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
-from bot.app import NotesBot
 from bot.config import BUNDLED_NOTES, Config, CooldownConfig, DiscordConfig, NotesConfig
-from knowledge.indexing import build_engine
+from bot.discord_app.client import NotesBot
 from knowledge.engine import Engine
+from knowledge.indexing import build_engine
 from tests.fake_discord import FakeDiscord
 
 SPANISH_QUESTION = "¿DeepSeek usa vLLM en producción?"
@@ -38,14 +39,14 @@ def make_config(tmp_path: Path, *, folders: tuple[Path, ...] | None = None, base
     )
 
 
-async def build_engine(config: Config) -> Engine:
+async def engine_for(config: Config) -> Engine:
     return await asyncio.to_thread(build_engine, config.notes.folders, config.engine_options())
 
 
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeDiscord, config: Config) -> AsyncIterator[NotesBot]:
     """The real bot, engine built first (as `run_bot` does), online against the fake until the block ends."""
-    bot = NotesBot(config, await build_engine(config))
+    bot = NotesBot(config, await engine_for(config))
     async with fake.running(bot):
         yield bot
 

@@ -73,10 +73,11 @@ default ``"alice"``; ``channel`` is a channel name, id or dict, default the firs
   MESSAGE_CONTENT intent or is mentioned.
 * ``await fake.send_dm(content, *, author="alice")`` -> message dict (DIRECT_MESSAGES intent).
 * ``await fake.send_slash_command(name, options=None, *, user="alice", channel=None, locale="en-US",
-  permissions=None, dm=False)`` -> ``FakeInteraction`` (the channel decides the guild).  ``name`` may be "group sub".  Option
-  types come from the commands the bot registered (``strict_commands``): unknown/missing-required options,
-  values outside ``choices``, commands hidden by ``default_member_permissions`` or not allowed in DMs raise
-  ``CommandUnavailable``/``ValueError`` just as the Discord client would not let the user send them.
+  permissions=None, dm=False)`` -> ``FakeInteraction`` (the channel decides the guild).  ``name`` may be
+  "group sub".  Option types come from the commands the bot registered (``strict_commands``):
+  unknown/missing-required options, values outside ``choices``, commands hidden by
+  ``default_member_permissions`` or not allowed in DMs raise ``CommandUnavailable``/``ValueError`` just as the Discord
+  client would not let the user send them.
   ``permissions`` overrides the member's computed permission integer.
 * ``await fake.send_autocomplete(name, option, value, *, options=None, user=..., locale=..., timeout=5)``
   -> list of choice dicts (the bot's autocomplete answer).
@@ -158,18 +159,18 @@ import socket
 import time
 import urllib.parse
 import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any
 
 import aiohttp
+import discord
+import discord.gateway
+import discord.http
 import pytest
 import pytest_asyncio
 import yarl
 from aiohttp import web
-
-import discord
-import discord.gateway
-import discord.http
 
 __all__ = [
     "FakeDiscord", "FakeInteraction", "BotMessage", "Pings", "Reaction", "CommandSync", "RecordedRequest",
@@ -280,14 +281,14 @@ def new_snowflake() -> int:
 
 
 def _now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 def _sid(value: Any) -> str:
     return str(int(value))
 
 
-def make_user(username: str, *, id: Optional[int] = None, global_name: Optional[str] = None,
+def make_user(username: str, *, id: int | None = None, global_name: str | None = None,
               bot: bool = False) -> dict:
     """A user object."""
     return {
@@ -297,8 +298,8 @@ def make_user(username: str, *, id: Optional[int] = None, global_name: Optional[
     }
 
 
-def make_role(name: str, permissions: int = 0, *, id: Optional[int] = None, position: int = 1,
-              managed: bool = False, tags: Optional[dict] = None) -> dict:
+def make_role(name: str, permissions: int = 0, *, id: int | None = None, position: int = 1,
+              managed: bool = False, tags: dict | None = None) -> dict:
     """A role object; the @everyone role has the guild's id and position 0."""
     role = {
         "id": _sid(id or new_snowflake()), "name": name, "permissions": str(permissions), "position": position,
@@ -310,9 +311,9 @@ def make_role(name: str, permissions: int = 0, *, id: Optional[int] = None, posi
     return role
 
 
-def make_text_channel(name: str, *, id: Optional[int] = None, guild_id: Optional[int] = None, position: int = 0,
-                      topic: Optional[str] = None, parent_id: Optional[int] = None, type: int = TEXT,
-                      permission_overwrites: Optional[list] = None) -> dict:
+def make_text_channel(name: str, *, id: int | None = None, guild_id: int | None = None, position: int = 0,
+                      topic: str | None = None, parent_id: int | None = None, type: int = TEXT,
+                      permission_overwrites: list | None = None) -> dict:
     """A guild text (or announcement, type=5) channel."""
     channel = {
         "id": _sid(id or new_snowflake()), "type": type, "name": name, "position": position, "topic": topic,
@@ -325,11 +326,11 @@ def make_text_channel(name: str, *, id: Optional[int] = None, guild_id: Optional
     return channel
 
 
-def _opt_sid(value: Any) -> Optional[str]:
+def _opt_sid(value: Any) -> str | None:
     return None if value is None else _sid(value)
 
 
-def make_member(user: dict, *, roles: Iterable[Union[int, str]] = (), nick: Optional[str] = None) -> dict:
+def make_member(user: dict, *, roles: Iterable[int | str] = (), nick: str | None = None) -> dict:
     """A guild member object (with its ``user``); ``roles`` are role ids."""
     return {
         "user": user, "roles": [_sid(r) for r in roles], "nick": nick, "avatar": None, "banner": None,
@@ -338,11 +339,11 @@ def make_member(user: dict, *, roles: Iterable[Union[int, str]] = (), nick: Opti
     }
 
 
-def make_guild(name: str = "Test Guild", *, id: Optional[int] = None,
-               channels: Sequence[Union[str, dict]] = ("general", "help"),
-               members: Sequence[Union[str, tuple, dict]] = (
+def make_guild(name: str = "Test Guild", *, id: int | None = None,
+               channels: Sequence[str | dict] = ("general", "help"),
+               members: Sequence[str | tuple | dict] = (
                    "owner", "alice", ("admin", Perm.ADMINISTRATOR), ("manager", Perm.MANAGE_GUILD)),
-               owner: Optional[str] = None, preferred_locale: str = "en-US",
+               owner: str | None = None, preferred_locale: str = "en-US",
                everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS) -> dict:
     """A guild payload (GUILD_CREATE shape, without the bot member, which ``FakeDiscord`` adds).
 
@@ -424,8 +425,8 @@ class Pings:
         return bool(self.users or self.roles or self.everyone or self.replied_user)
 
 
-def compute_pings(content: Optional[str], allowed_mentions: Optional[dict], *,
-                  replied_user_id: Optional[int] = None) -> Pings:
+def compute_pings(content: str | None, allowed_mentions: dict | None, *,
+                  replied_user_id: int | None = None) -> Pings:
     """Discord's allowed_mentions rules: without the field everything in the content pings (and a reply pings
     its author); with it only the listed ``parse`` kinds / ids do, and ``replied_user`` defaults to false."""
     content = content or ""
@@ -493,20 +494,20 @@ class FakeInteraction:
     payload: dict  # the INTERACTION_CREATE data as sent
     created_at: float  # loop time
     callbacks: list = field(default_factory=list)  # POST .../callback bodies ({"type", "data"})
-    original: Optional[BotMessage] = None
+    original: BotMessage | None = None
     followups: list = field(default_factory=list)  # BotMessage
     edits: list = field(default_factory=list)  # PATCH bodies sent to .../messages/@original
     rejected: list = field(default_factory=list)  # RecordedRequest answered 4xx
     callback_times: list = field(default_factory=list)  # loop time each callback request arrived
-    delivered_at: Optional[float] = None  # loop time the INTERACTION_CREATE was written to the gateway
+    delivered_at: float | None = None  # loop time the INTERACTION_CREATE was written to the gateway
 
     @property
-    def name(self) -> Optional[str]:
+    def name(self) -> str | None:
         data = self.payload.get("data") or {}
         return data.get("name") or data.get("custom_id")
 
     @property
-    def response_type(self) -> Optional[int]:
+    def response_type(self) -> int | None:
         return self.callbacks[0]["type"] if self.callbacks else None
 
     @property
@@ -521,7 +522,7 @@ class FakeInteraction:
         return bool(int(data.get("flags") or 0) & EPHEMERAL)
 
     @property
-    def choices(self) -> Optional[list]:
+    def choices(self) -> list | None:
         for cb in self.callbacks:
             if cb["type"] == CB_AUTOCOMPLETE:
                 return (cb.get("data") or {}).get("choices", [])
@@ -537,7 +538,7 @@ class FakeInteraction:
         return out
 
     @property
-    def content(self) -> Optional[str]:
+    def content(self) -> str | None:
         visible = [m for m in self.messages if not m.loading]
         return visible[-1].content if visible else None
 
@@ -565,7 +566,7 @@ class Reaction:
 
 @dataclass(eq=False)
 class CommandSync:
-    guild_id: Optional[int]  # None for global
+    guild_id: int | None  # None for global
     request: list  # the bodies the bot PUT
     commands: list  # what the fake answered (with id, application_id, version)
 
@@ -583,8 +584,8 @@ class CommandUnavailable(Exception):
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str, errors: Optional[dict] = None,
-                 extra: Optional[dict] = None):
+    def __init__(self, status: int, code: int, message: str, errors: dict | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors
         self.extra = extra or {}  # other fields of the body (a 429's retry_after, global)
@@ -634,7 +635,7 @@ class _Session:
         self.ws = ws
         self.session_id = secrets.token_hex(16)
         self.seq = 0
-        self.identify: Optional[dict] = None
+        self.identify: dict | None = None
         self.intents = 0
         self.ready = False
         self._zlib = zlib.compressobj() if compress else None
@@ -644,7 +645,7 @@ class _Session:
     def live(self) -> bool:
         return self.ready and not self.ws.closed
 
-    async def send(self, op: int, data: Any, event: Optional[str] = None) -> bool:
+    async def send(self, op: int, data: Any, event: str | None = None) -> bool:
         async with self._lock:  # keeps sequence numbers and the zlib stream in send order
             if self.ws.closed:
                 return False
@@ -667,17 +668,17 @@ class _Session:
 # The fake
 # --------------------------------------------------------------------------------------------------
 
-UserSpec = Union[str, int, dict, None]
-ChannelSpec = Union[str, int, dict, None]
+UserSpec = str | int | dict | None
+ChannelSpec = str | int | dict | None
 
 
 class FakeDiscord:
     """Fake Discord REST API + gateway on 127.0.0.1 (see the module docstring for the whole API)."""
 
-    def __init__(self, *, token: str = "test-token", guilds: Optional[Sequence[dict]] = None,
-                 bot_username: str = "NotesBot", application_id: Optional[int] = None,
+    def __init__(self, *, token: str = "test-token", guilds: Sequence[dict] | None = None,
+                 bot_username: str = "NotesBot", application_id: int | None = None,
                  bot_permissions: int = DEFAULT_BOT_PERMISSIONS, privileged_intents: int = ALL_PRIVILEGED,
-                 heartbeat_interval: int = 41250, interaction_ack_timeout: Optional[float] = 3.0,
+                 heartbeat_interval: int = 41250, interaction_ack_timeout: float | None = 3.0,
                  echo_bot_messages: bool = True, strict_commands: bool = True, port: int = 0):
         self.token = token
         self._port = port  # 0: an ephemeral one
@@ -710,7 +711,7 @@ class FakeDiscord:
         self.gateway_connections = 0
         self.resumes = 0
         self.command_syncs: list[CommandSync] = []
-        self._commands: dict[Optional[int], list[dict]] = {}
+        self._commands: dict[int | None, list[dict]] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.channel_messages: list[BotMessage] = []
         self.reactions: list[Reaction] = []
@@ -723,14 +724,14 @@ class FakeDiscord:
         # server
         self._sessions: list[_Session] = []
         self._identified: dict[str, _Session] = {}  # session id -> session, for RESUME after a disconnect
-        self._runner: Optional[web.AppRunner] = None
-        self.port: Optional[int] = None
-        self._changed: Optional[asyncio.Event] = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+        self._changed: asyncio.Event | None = None
         self._watched: list[asyncio.Task] = []
 
     # ---------------------------------------------------------------- lifecycle
 
-    async def __aenter__(self) -> "FakeDiscord":
+    async def __aenter__(self) -> FakeDiscord:
         await self.start()
         return self
 
@@ -772,7 +773,7 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}"
 
     @contextlib.contextmanager
-    def patched_discord(self) -> Iterator["FakeDiscord"]:
+    def patched_discord(self) -> Iterator[FakeDiscord]:
         """Point discord.py's REST base and default gateway at this fake; restore on exit."""
         if self.port is None:
             raise RuntimeError("start the FakeDiscord before patching discord.py")
@@ -786,7 +787,7 @@ class FakeDiscord:
             route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
 
     @contextlib.asynccontextmanager
-    async def running(self, client: discord.Client, *, token: Optional[str] = None, timeout: float = MAX_TIMEOUT,
+    async def running(self, client: discord.Client, *, token: str | None = None, timeout: float = MAX_TIMEOUT,
                       wait_ready: bool = True, fast_ready: bool = True) -> AsyncIterator[discord.Client]:
         """Run ``client.start(token)`` against the fake for the block; close it and await its task on exit."""
         timeout = min(timeout, MAX_TIMEOUT)
@@ -863,7 +864,7 @@ class FakeDiscord:
         """Wait until the fake sent READY and every GUILD_CREATE to a gateway session."""
         await self.wait_for(lambda: any(s.live for s in self._sessions), timeout, what="a gateway session to be ready")
 
-    async def wait_interaction_response(self, interaction: Union[FakeInteraction, int], *,
+    async def wait_interaction_response(self, interaction: FakeInteraction | int, *,
                                         timeout: float = DEFAULT_TIMEOUT,
                                         allow_rejected: bool = False) -> FakeInteraction:
         inter = interaction if isinstance(interaction, FakeInteraction) else self.interactions[int(interaction)]
@@ -876,7 +877,7 @@ class FakeDiscord:
         await self.wait_for(done, timeout, what=f"a response to interaction {inter.name!r}")
         return inter
 
-    def _next_channel_message(self, channel: ChannelSpec, predicate) -> Optional[BotMessage]:
+    def _next_channel_message(self, channel: ChannelSpec, predicate) -> BotMessage | None:
         channel_id = None if channel is None else int(self.get_channel(channel)["id"])
         for msg in self.channel_messages:
             if msg.id in self._consumed or (channel_id is not None and msg.channel_id != channel_id):
@@ -886,7 +887,7 @@ class FakeDiscord:
         return None
 
     async def wait_channel_message(self, channel: ChannelSpec = None, *, timeout: float = DEFAULT_TIMEOUT,
-                                   predicate: Optional[Callable[[BotMessage], bool]] = None) -> BotMessage:
+                                   predicate: Callable[[BotMessage], bool] | None = None) -> BotMessage:
         """The oldest bot channel message (in ``channel``, or anywhere) not returned by an earlier call."""
         msg = await self.wait_for(lambda: self._next_channel_message(channel, predicate), timeout,
                                   what=f"a bot message in channel {channel!r}")
@@ -911,7 +912,7 @@ class FakeDiscord:
             raise AssertionError("\n".join(problems))
 
     def inject_error(self, method: str, path_regex: str, *, status: int = 403, code: int = 50013,
-                     message: str = "Missing Permissions", times: int = 1, json_body: Optional[dict] = None) -> None:
+                     message: str = "Missing Permissions", times: int = 1, json_body: dict | None = None) -> None:
         """Answer the next ``times`` matching REST calls with an error (``path_regex`` is searched in the path)."""
         self._injected.append({"method": method.upper(), "regex": re.compile(path_regex), "status": status,
                                "body": json_body or {"message": message, "code": code}, "times": times})
@@ -957,7 +958,7 @@ class FakeDiscord:
     def channel_id(self) -> int:
         return int(next(c for c in self.guild["channels"] if c["type"] == TEXT)["id"])
 
-    def _guild_of(self, guild: Union[int, str, dict, None]) -> dict:
+    def _guild_of(self, guild: int | str | dict | None) -> dict:
         if guild is None:
             return self.guild
         if isinstance(guild, dict):
@@ -995,7 +996,7 @@ class FakeDiscord:
                 return u
         raise KeyError(f"no user named {user!r}")
 
-    def get_member(self, user: UserSpec, guild: Union[int, str, dict, None] = None) -> dict:
+    def get_member(self, user: UserSpec, guild: int | str | dict | None = None) -> dict:
         g = self._guild_of(guild)
         user_id = self.get_user(user)["id"]
         for member in g["members"]:
@@ -1003,15 +1004,15 @@ class FakeDiscord:
                 return member
         raise KeyError(f"user {user!r} is not a member of guild {g['name']!r}")
 
-    def get_role(self, role: Union[int, str], guild: Union[int, str, dict, None] = None) -> dict:
+    def get_role(self, role: int | str, guild: int | str | dict | None = None) -> dict:
         g = self._guild_of(guild)
         for r in g["roles"]:
             if r["id"] == str(role) or r["name"] == role:
                 return r
         raise KeyError(f"no role {role!r}")
 
-    async def add_member(self, username: str, *, permissions: int = 0, roles: Iterable[Union[int, str]] = (),
-                         guild: Union[int, str, dict, None] = None) -> dict:
+    async def add_member(self, username: str, *, permissions: int = 0, roles: Iterable[int | str] = (),
+                         guild: int | str | dict | None = None) -> dict:
         """Add a member (a role carrying ``permissions`` is created if needed) and return the member dict."""
         g = self._guild_of(guild)
         role_ids = [self.get_role(r, g)["id"] for r in roles]
@@ -1027,7 +1028,7 @@ class FakeDiscord:
         await self.dispatch_event("GUILD_MEMBER_ADD", dict(member, guild_id=g["id"]), intent=Intent.GUILD_MEMBERS)
         return member
 
-    async def add_text_channel(self, name: str, *, guild: Union[int, str, dict, None] = None, **kwargs: Any) -> dict:
+    async def add_text_channel(self, name: str, *, guild: int | str | dict | None = None, **kwargs: Any) -> dict:
         g = self._guild_of(guild)
         channel = make_text_channel(name, guild_id=int(g["id"]), position=len(g["channels"]), **kwargs)
         g["channels"].append(channel)
@@ -1035,7 +1036,7 @@ class FakeDiscord:
         await self.dispatch_event("CHANNEL_CREATE", channel, intent=Intent.GUILDS)
         return channel
 
-    async def set_permission_overwrite(self, channel: ChannelSpec, target: Union[str, int], *, allow: int = 0,
+    async def set_permission_overwrite(self, channel: ChannelSpec, target: str | int, *, allow: int = 0,
                                        deny: int = 0) -> None:
         """Set a channel overwrite for a role (id/name/"everyone"), a member (username/id) or "bot"."""
         ch = self.get_channel(channel)
@@ -1096,12 +1097,12 @@ class FakeDiscord:
             raise _ApiError(403, 50001 if not have & Perm.VIEW_CHANNEL else 50013,
                             "Missing Access" if not have & Perm.VIEW_CHANNEL else "Missing Permissions")
 
-    def registered_commands(self, guild: Union[int, str, dict, None] = None, *, global_: bool = False) -> list:
+    def registered_commands(self, guild: int | str | dict | None = None, *, global_: bool = False) -> list:
         """Commands currently registered (``guild=None`` and ``global_=True`` for the global ones)."""
         key = None if global_ else int(self._guild_of(guild)["id"])
         return copy.deepcopy(self._commands.get(key, []))
 
-    def register_commands(self, commands: list, guild: Union[int, str, dict, None] = None, *,
+    def register_commands(self, commands: list, guild: int | str | dict | None = None, *,
                           global_: bool = False) -> list:
         """Register commands as if the bot had bulk-overwritten them (no sync recorded)."""
         key = None if global_ else int(self._guild_of(guild)["id"])
@@ -1109,7 +1110,7 @@ class FakeDiscord:
         return copy.deepcopy(self._commands[key])
 
     @property
-    def intents(self) -> Optional[discord.Intents]:
+    def intents(self) -> discord.Intents | None:
         if not self.identifies:
             return None
         return discord.Intents._from_value(int(self.identifies[-1].get("intents", 0)))
@@ -1221,7 +1222,7 @@ class FakeDiscord:
             chunk["nonce"] = data["nonce"]
         await session.send(0, chunk, "GUILD_MEMBERS_CHUNK")
 
-    async def dispatch_event(self, event: str, data: dict, *, intent: Optional[int] = None) -> int:
+    async def dispatch_event(self, event: str, data: dict, *, intent: int | None = None) -> int:
         """Send a DISPATCH to every ready session (having ``intent``, if given); returns how many got it."""
         sent = 0
         for session in list(self._sessions):
@@ -1244,7 +1245,7 @@ class FakeDiscord:
     # ---------------------------------------------------------------- REST plumbing
 
     @staticmethod
-    def _json_response(data: Any, status: int = 200, headers: Optional[dict] = None) -> web.Response:
+    def _json_response(data: Any, status: int = 200, headers: dict | None = None) -> web.Response:
         # exactly "application/json": discord.py treats "application/json; charset=utf-8" as text
         return web.Response(status=status, body=json.dumps(data).encode(),
                             headers={"Content-Type": "application/json", **(headers or {})})
@@ -1363,7 +1364,8 @@ class FakeDiscord:
         try:
             user = self.users[int(recipient)]
         except (KeyError, TypeError, ValueError):
-            raise _invalid_form({"recipient_id": _field_error("NUMBER_TYPE_COERCE", "Value is not snowflake.")})
+            raise _invalid_form(
+                {"recipient_id": _field_error("NUMBER_TYPE_COERCE", "Value is not snowflake.")}) from None
         return self._dm_channel(user)
 
     def _dm_channel(self, user: dict) -> dict:
@@ -1412,7 +1414,8 @@ class FakeDiscord:
 
     def _validate_commands(self, commands: Any) -> None:
         if not isinstance(commands, list):
-            raise _invalid_form({"_errors": [{"code": "LIST_TYPE_CONVERT", "message": "Only iterables may be used in a ListType"}]})
+            raise _invalid_form({"_errors": [{"code": "LIST_TYPE_CONVERT",
+                                              "message": "Only iterables may be used in a ListType"}]})
         errors: dict = {}
         seen = set()
         for i, cmd in enumerate(commands):
@@ -1444,8 +1447,9 @@ class FakeDiscord:
                 if locale not in VALID_LOCALES:
                     errors.setdefault(key, {})[locale] = _field_error("ENUM_TYPE_COERCE",
                                                                       f"Value {locale!r} is not a valid enum value.")
-                elif not value or len(value) > limit or (key == "name_localizations" and (ctype == 1 or not top)
-                                                          and (value != value.lower() or not _COMMAND_NAME.match(value))):
+                elif not value or len(value) > limit or (
+                        key == "name_localizations" and (ctype == 1 or not top)
+                        and (value != value.lower() or not _COMMAND_NAME.match(value))):
                     errors.setdefault(key, {})[locale] = _field_error("APPLICATION_COMMAND_INVALID_NAME",
                                                                       f"Invalid localized value {value!r}")
         options = cmd.get("options") or []
@@ -1458,7 +1462,8 @@ class FakeDiscord:
                 if opt.get("required"):
                     if optional_seen:
                         opt_errors["required"] = _field_error(
-                            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options")
+                            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                                "Required options must be placed before non-required options")
                 else:
                     optional_seen = True
             choices = opt.get("choices") or []
@@ -1471,7 +1476,7 @@ class FakeDiscord:
                 errors.setdefault("options", {})[str(j)] = opt_errors
         return errors
 
-    def _materialize_commands(self, commands: list, guild_id: Optional[int]) -> list:
+    def _materialize_commands(self, commands: list, guild_id: int | None) -> list:
         existing = {(c["name"], c.get("type", 1)): c for c in self._commands.get(guild_id, [])}
         out = []
         for cmd in commands:
@@ -1494,14 +1499,14 @@ class FakeDiscord:
             out.append(new)
         return out
 
-    def _bulk_overwrite(self, rec: RecordedRequest, guild_id: Optional[int]) -> list:
+    def _bulk_overwrite(self, rec: RecordedRequest, guild_id: int | None) -> list:
         self._validate_commands(rec.json)
         commands = self._materialize_commands(rec.json, guild_id)
         self._commands[guild_id] = commands
         self.command_syncs.append(CommandSync(guild_id, copy.deepcopy(rec.json), copy.deepcopy(commands)))
         return commands
 
-    def _upsert_one(self, rec: RecordedRequest, guild_id: Optional[int]) -> dict:
+    def _upsert_one(self, rec: RecordedRequest, guild_id: int | None) -> dict:
         self._validate_commands([rec.json])
         [cmd] = self._materialize_commands([rec.json], guild_id)
         current = [c for c in self._commands.get(guild_id, [])
@@ -1509,7 +1514,7 @@ class FakeDiscord:
         self._commands[guild_id] = current + [cmd]
         return cmd
 
-    def _find_by_id(self, guild_id: Optional[int], command_id: str) -> dict:
+    def _find_by_id(self, guild_id: int | None, command_id: str) -> dict:
         for cmd in self._commands.get(guild_id, []):
             if cmd["id"] == command_id:
                 return cmd
@@ -1623,7 +1628,7 @@ class FakeDiscord:
             raise _ApiError(400, 50006, "Cannot send an empty message")
 
     def _build_bot_message(self, channel: dict, body: dict, files: list, *, flags: int = 0, msg_type: int = 0,
-                           reference: Optional[dict] = None, interaction: Optional[FakeInteraction] = None) -> tuple:
+                           reference: dict | None = None, interaction: FakeInteraction | None = None) -> tuple:
         """Returns (message dict, pings)."""
         guild_id = channel.get("guild_id")
         referenced = None
@@ -1634,7 +1639,8 @@ class FakeDiscord:
         mention_ids = set(pings.users) | ({int(referenced["author"]["id"])} if pings.replied_user else set())
         attachments = [
             {"id": _sid(new_snowflake()), "filename": f["filename"], "size": f["size"],
-             "url": f"{self.base_url}/attachments/{f['filename']}", "proxy_url": f"{self.base_url}/attachments/{f['filename']}",
+             "url": f"{self.base_url}/attachments/{f['filename']}",
+                 "proxy_url": f"{self.base_url}/attachments/{f['filename']}",
              "content_type": f.get("content_type")}
             for f in files
         ]
@@ -1715,7 +1721,7 @@ class FakeDiscord:
             raise _unknown("Message", 10008)
         return msg
 
-    def _bot_message(self, message_id: int) -> Optional[BotMessage]:
+    def _bot_message(self, message_id: int) -> BotMessage | None:
         candidates = itertools.chain(self.channel_messages,
                                      *(inter.messages for inter in self.interactions.values()))
         return next((bm for bm in candidates if bm.id == message_id), None)
@@ -1823,7 +1829,7 @@ class FakeDiscord:
         self._require_bot_permission(channel, Perm.SEND_MESSAGES_IN_THREADS if in_thread else Perm.SEND_MESSAGES)
         self.typing.append(int(channel["id"]))
 
-    async def _create_thread(self, parent: dict, body: dict, *, thread_id: Optional[int] = None,
+    async def _create_thread(self, parent: dict, body: dict, *, thread_id: int | None = None,
                              thread_type: int = PUBLIC_THREAD) -> dict:
         if parent.get("type") not in (TEXT, NEWS):
             raise _ApiError(400, 50024, "Cannot execute action on this channel type")
@@ -1838,7 +1844,8 @@ class FakeDiscord:
             "owner_id": _sid(self.bot_id), "name": name, "type": thread_type, "last_message_id": None,
             "rate_limit_per_user": int(body.get("rate_limit_per_user") or 0), "message_count": 0, "member_count": 1,
             "total_message_sent": 0, "flags": 0, "applied_tags": [],
-            "thread_metadata": {"archived": False, "auto_archive_duration": int(body.get("auto_archive_duration") or 1440),
+            "thread_metadata": {"archived": False,
+                                "auto_archive_duration": int(body.get("auto_archive_duration") or 1440),
                                 "archive_timestamp": now, "locked": False, "create_timestamp": now,
                                 "invitable": body.get("invitable", True)},
             "member": {"id": None, "user_id": _sid(self.bot_id), "join_timestamp": now, "flags": 1},
@@ -1902,7 +1909,7 @@ class FakeDiscord:
         try:
             return await self._handle_callback(inter, rec)
         except _ApiError as err:
-            raise self._reject(inter, rec, err)
+            raise self._reject(inter, rec, err) from err
 
     async def _handle_callback(self, inter: FakeInteraction, rec: RecordedRequest) -> dict:
         loop = asyncio.get_running_loop()
@@ -1921,8 +1928,8 @@ class FakeDiscord:
             MODAL_SUBMIT: {CB_MESSAGE, CB_DEFERRED_MESSAGE, CB_DEFERRED_UPDATE, CB_UPDATE},
         }[inter.type]
         if rtype not in allowed:
-            raise _invalid_form({"type": _field_error("INTERACTION_RESPONSE_TYPE_INVALID",
-                                                      f"Callback type {rtype} is not valid for interaction type {inter.type}")})
+            message = f"Callback type {rtype} is not valid for interaction type {inter.type}"
+            raise _invalid_form({"type": _field_error("INTERACTION_RESPONSE_TYPE_INVALID", message)})
         channel = self._interaction_channel(inter)
         message = None
         if rtype == CB_AUTOCOMPLETE:
@@ -1979,7 +1986,7 @@ class FakeDiscord:
             raise _invalid_form({"data": {"choices": errors}})
 
     @_route("POST", "/webhooks/{application_id}/{token}", auth=False)
-    async def _followup(self, rec: RecordedRequest, application_id: str, token: str) -> Optional[dict]:
+    async def _followup(self, rec: RecordedRequest, application_id: str, token: str) -> dict | None:
         inter = self._interaction_by_token(application_id, token)
         try:
             if not inter.callbacks:
@@ -2005,7 +2012,7 @@ class FakeDiscord:
                     self._store_visible(message)
                     await self._echo(message)
         except _ApiError as err:
-            raise self._reject(inter, rec, err)
+            raise self._reject(inter, rec, err) from err
         return message if rec.query.get("wait") in ("1", "true", "True") else None
 
     def _webhook_message(self, inter: FakeInteraction, message_id: str) -> BotMessage:
@@ -2031,7 +2038,7 @@ class FakeDiscord:
         try:
             return self._webhook_message(inter, message_id).message
         except _ApiError as err:
-            raise self._reject(inter, rec, err)
+            raise self._reject(inter, rec, err) from err
 
     @_route("PATCH", "/webhooks/{application_id}/{token}/messages/{message_id}", auth=False)
     async def _edit_webhook_message(self, rec: RecordedRequest, application_id: str, token: str,
@@ -2047,7 +2054,7 @@ class FakeDiscord:
             if message_id == "@original":
                 inter.edits.append(copy.deepcopy(rec.json or {}))
         except _ApiError as err:
-            raise self._reject(inter, rec, err)
+            raise self._reject(inter, rec, err) from err
         if not bot_msg.ephemeral:
             await self.dispatch_event("MESSAGE_UPDATE", dict(bot_msg.message, guild_id=inter.payload.get("guild_id")),
                                       intent=Intent.GUILD_MESSAGES)
@@ -2060,13 +2067,13 @@ class FakeDiscord:
         try:
             bot_msg = self._webhook_message(inter, message_id)
         except _ApiError as err:
-            raise self._reject(inter, rec, err)
+            raise self._reject(inter, rec, err) from err
         bot_msg.deleted = True
         self.messages.pop(bot_msg.id, None)
 
     # ---------------------------------------------------------------- injecting user messages
 
-    def _resolve_author(self, author: UserSpec, guild: Optional[dict]) -> tuple:
+    def _resolve_author(self, author: UserSpec, guild: dict | None) -> tuple:
         user = self.get_user(author)
         member = self.get_member(user, guild) if guild is not None else None
         return user, member
@@ -2092,8 +2099,8 @@ class FakeDiscord:
         return sent
 
     async def send_message(self, channel: ChannelSpec = None, content: str = "", *, author: UserSpec = "alice",
-                           mention_bot: bool = False, reply_to: Union[dict, int, None] = None,
-                           embeds: Optional[list] = None, attachments: Optional[list] = None) -> dict:
+                           mention_bot: bool = False, reply_to: dict | int | None = None,
+                           embeds: list | None = None, attachments: list | None = None) -> dict:
         """A user posts in a guild channel (or thread); returns the message dict as stored by the fake."""
         ch = self.get_channel(channel)
         if "guild_id" not in ch:
@@ -2121,8 +2128,8 @@ class FakeDiscord:
         await self._dispatch_message_create(message)
         return message
 
-    async def send_dm(self, content: str, *, author: UserSpec = "alice", embeds: Optional[list] = None,
-                      attachments: Optional[list] = None) -> dict:
+    async def send_dm(self, content: str, *, author: UserSpec = "alice", embeds: list | None = None,
+                      attachments: list | None = None) -> dict:
         """A user sends the bot a direct message; returns the message dict."""
         user = self.get_user(author)
         channel = self._dm_channel(user)
@@ -2150,14 +2157,14 @@ class FakeDiscord:
 
     # ---------------------------------------------------------------- injecting interactions
 
-    def _find_command(self, root: str, ctype: int, guild_id: Optional[int]) -> tuple:
+    def _find_command(self, root: str, ctype: int, guild_id: int | None) -> tuple:
         for scope in ([guild_id] if guild_id is not None else []) + [None]:
             for cmd in self._commands.get(scope, []):
                 if cmd["name"] == root and cmd.get("type", 1) == ctype:
                     return cmd, scope
         return None, None
 
-    def _check_available(self, cmd: dict, scope: Optional[int], user_perms: int, dm: bool) -> None:
+    def _check_available(self, cmd: dict, scope: int | None, user_perms: int, dm: bool) -> None:
         if dm:
             contexts = cmd.get("contexts")
             if scope is not None or (contexts is not None and 1 not in contexts) or (
@@ -2172,7 +2179,7 @@ class FakeDiscord:
                     f"/{cmd['name']} needs permissions {required:#x}; the user has {user_perms:#x}")
 
     def _interaction_base(self, itype: int, data: dict, *, user: UserSpec, channel: ChannelSpec, locale: str,
-                          permissions: Optional[int], dm: bool, message: Optional[dict] = None) -> dict:
+                          permissions: int | None, dm: bool, message: dict | None = None) -> dict:
         u = self.get_user(user)
         base = {
             "id": _sid(new_snowflake()), "application_id": _sid(self.application_id), "type": itype,
@@ -2207,9 +2214,9 @@ class FakeDiscord:
         inter.delivered_at = asyncio.get_running_loop().time()
         return inter
 
-    def _command_payload(self, name: str, ctype: int, options: Optional[dict], *, user: UserSpec,
-                         channel: ChannelSpec, dm: bool, permissions: Optional[int],
-                         focused: Optional[tuple] = None) -> tuple:
+    def _command_payload(self, name: str, ctype: int, options: dict | None, *, user: UserSpec,
+                         channel: ChannelSpec, dm: bool, permissions: int | None,
+                         focused: tuple | None = None) -> tuple:
         parts = name.split() if ctype == 1 else [name]  # context-menu names may contain spaces
         guild_id = None if dm else int(self.get_channel(channel)["guild_id"])
         user_perms = (Perm.ALL if dm else (self.permissions_for(user, channel) if permissions is None else permissions))
@@ -2249,8 +2256,8 @@ class FakeDiscord:
             data["resolved"] = resolved
         return data, guild_id
 
-    def _build_options(self, name: str, defs: Optional[list], values: dict, resolved: dict,
-                       guild_id: Optional[int], *, focused: Optional[tuple]) -> list:
+    def _build_options(self, name: str, defs: list | None, values: dict, resolved: dict,
+                       guild_id: int | None, *, focused: tuple | None) -> list:
         if focused is not None:
             values[focused[0]] = focused[1]
         by_name = {d["name"]: d for d in defs or []}
@@ -2259,7 +2266,8 @@ class FakeDiscord:
             if defs is not None and key not in by_name:
                 raise ValueError(f"/{name} has no option {key!r} (options: {sorted(by_name)})")
             otype = by_name[key]["type"] if defs is not None else (
-                5 if isinstance(value, bool) else 4 if isinstance(value, int) else 10 if isinstance(value, float) else 3)
+                5 if isinstance(value, bool) else 4 if isinstance(value, int) else 10 if isinstance(value,
+                                                                                                    float) else 3)
             is_focused = focused is not None and key == focused[0]
             if is_focused:
                 out.append({"type": otype, "name": key, "value": str(value), "focused": True})
@@ -2274,7 +2282,7 @@ class FakeDiscord:
                 raise ValueError(f"/{name} is missing required options {missing}")
         return out
 
-    def _option_value(self, otype: int, value: Any, resolved: dict, guild_id: Optional[int]) -> Any:
+    def _option_value(self, otype: int, value: Any, resolved: dict, guild_id: int | None) -> Any:
         if otype == 3:
             return str(value)
         if otype == 4:
@@ -2305,8 +2313,8 @@ class FakeDiscord:
             return role["id"]
         raise NotImplementedError(f"option type {otype} is not supported by the fake")
 
-    async def send_slash_command(self, name: str, options: Optional[dict] = None, *, user: UserSpec = "alice",
-                                 channel: ChannelSpec = None, locale: str = "en-US", permissions: Optional[int] = None,
+    async def send_slash_command(self, name: str, options: dict | None = None, *, user: UserSpec = "alice",
+                                 channel: ChannelSpec = None, locale: str = "en-US", permissions: int | None = None,
                                  dm: bool = False) -> FakeInteraction:
         """A user runs ``/name`` (``"group sub"`` for subcommands) with ``options``; returns the interaction record."""
         data, _ = self._command_payload(name, 1, options, user=user, channel=channel, dm=dm, permissions=permissions)
@@ -2314,11 +2322,12 @@ class FakeDiscord:
                                          permissions=permissions, dm=dm)
         return await self._send_interaction(payload)
 
-    async def send_autocomplete(self, name: str, option: str, value: Any = "", *, options: Optional[dict] = None,
+    async def send_autocomplete(self, name: str, option: str, value: Any = "", *, options: dict | None = None,
                                 user: UserSpec = "alice", channel: ChannelSpec = None, locale: str = "en-US",
-                                permissions: Optional[int] = None, dm: bool = False,
-                                timeout: float = DEFAULT_TIMEOUT, wait: bool = True) -> Union[list, FakeInteraction]:
-        """A user types ``value`` into ``option`` of ``/name``; returns the bot's choices (or the record, wait=False)."""
+                                permissions: int | None = None, dm: bool = False,
+                                timeout: float = DEFAULT_TIMEOUT, wait: bool = True) -> list | FakeInteraction:
+        """A user types ``value`` into ``option`` of ``/name``; returns the bot's choices
+        (or the record, wait=False)."""
         data, _ = self._command_payload(name, 1, options, user=user, channel=channel, dm=dm, permissions=permissions,
                                         focused=(option, value))
         payload = self._interaction_base(AUTOCOMPLETE, data, user=user, channel=channel, locale=locale,
@@ -2329,8 +2338,8 @@ class FakeDiscord:
         await self.wait_interaction_response(inter, timeout=timeout)
         return inter.choices
 
-    async def send_message_command(self, name: str, message: Union[dict, int], *, user: UserSpec = "alice",
-                                   locale: str = "en-US", permissions: Optional[int] = None) -> FakeInteraction:
+    async def send_message_command(self, name: str, message: dict | int, *, user: UserSpec = "alice",
+                                   locale: str = "en-US", permissions: int | None = None) -> FakeInteraction:
         """A user runs the message context-menu command ``name`` on ``message`` (dict or id known to the fake)."""
         target = message if isinstance(message, dict) else self.messages[int(message)]
         channel = int(target["channel_id"])
@@ -2343,7 +2352,7 @@ class FakeDiscord:
 
     async def send_user_command(self, name: str, target: UserSpec, *, user: UserSpec = "alice",
                                 channel: ChannelSpec = None, locale: str = "en-US",
-                                permissions: Optional[int] = None) -> FakeInteraction:
+                                permissions: int | None = None) -> FakeInteraction:
         """A user runs the user context-menu command ``name`` on ``target``."""
         data, guild_id = self._command_payload(name, 2, None, user=user, channel=channel, dm=False,
                                                permissions=permissions)
@@ -2353,8 +2362,8 @@ class FakeDiscord:
                                          permissions=permissions, dm=False)
         return await self._send_interaction(payload)
 
-    async def send_component(self, message: Union[dict, int, BotMessage], custom_id: str, *, component_type: int = 2,
-                             values: Optional[list] = None, user: UserSpec = "alice",
+    async def send_component(self, message: dict | int | BotMessage, custom_id: str, *, component_type: int = 2,
+                             values: list | None = None, user: UserSpec = "alice",
                              locale: str = "en-US") -> FakeInteraction:
         """A user clicks a button (component_type 2) or picks ``values`` in a select (3) on a bot message."""
         if isinstance(message, BotMessage):
@@ -2385,14 +2394,14 @@ class ErrorLogCapture(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
-    def install(self) -> "ErrorLogCapture":
+    def install(self) -> ErrorLogCapture:
         logging.getLogger().addHandler(self)
         return self
 
     def uninstall(self) -> None:
         logging.getLogger().removeHandler(self)
 
-    def __enter__(self) -> "ErrorLogCapture":
+    def __enter__(self) -> ErrorLogCapture:
         return self.install()
 
     def __exit__(self, *exc: Any) -> None:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.engine import Engine, EngineOptions
-from knowledge.notes import note_aliases
+from knowledge.engine import EngineOptions
 from knowledge.indexing import build_engine, refresh_engine
+from knowledge.notes import note_aliases
 
 QUESTION = "how do I revive a sleepy levain?"  # none of these words is in the notes below
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from knowledge.answering import render_pieces
-from knowledge.engine import Engine
+from knowledge.engine import Engine, EngineOptions
+from knowledge.indexing import build_engine
 from knowledge.model import Passage
 from knowledge.question_forms import asks_for_everything, asks_for_list, overview_subject
-from knowledge.indexing import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -95,8 +95,10 @@ def test_what_are_there_answers_with_the_whole_table_one_row_a_line(tmp_path: Pa
 
 
 @pytest.mark.parametrize("question, lead", [
-    ("who uses vLLM?", "Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models), Minimax AI, Kimi (Moonshot AI)."),
-    ("¿Qué proveedores usan vLLM?", "Sí: DeepSeek AI. No: Claude (Anthropic), OpenAI (modelos GPT), Minimax AI, Kimi (Moonshot AI)."),
+    ("who uses vLLM?",
+     "Yes: DeepSeek AI. No: Claude (Anthropic), OpenAI (GPT models), Minimax AI, Kimi (Moonshot AI)."),
+    ("¿Qué proveedores usan vLLM?",
+     "Sí: DeepSeek AI. No: Claude (Anthropic), OpenAI (modelos GPT), Minimax AI, Kimi (Moonshot AI)."),
 ])
 def test_which_over_a_table_groups_its_rows_by_value(seeds: Engine, question: str, lead: str) -> None:
     answer = seeds.ask(question)
@@ -188,7 +190,8 @@ def test_a_shared_label_is_said_once_at_every_depth_and_across_code() -> None:
     text = render_pieces([(Passage("item", t), t) for t in items])
     assert text.splitlines() == ["- Memory:", "  - Look for lines like:", "    - -Xms is the initial heap size.",
                                  "    - -Xmx is the maximum heap size."]
-    pieces = [(Passage("item", "Check: run this:"), "Check: run this:"), (Passage("code", "java -version"), "```\njava -version\n```"),
+    pieces = [(Passage("item", "Check: run this:"), "Check: run this:"), (Passage("code", "java -version"),
+                                                                          "```\njava -version\n```"),
               (Passage("item", "Check: the path is right."), "Check: the path is right.")]
     assert render_pieces(pieces).splitlines() == ["- Check:", "  - run this:", "```", "java -version", "```",
                                                   "  - the path is right."]
@@ -279,9 +282,12 @@ lang: en
     assert all(any(entry in line for line in lines[1:]) for entry in entries), answer.text
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("blog")  # beside the eval floor: the blog's index cache is built once
 @pytest.mark.skipif(not CORPUS.exists(), reason="../shared is not beside the checkout")
-def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone() -> None:
-    engine = build_engine([CORPUS])
+def test_no_answer_over_the_dev_questions_repeats_a_line_or_starts_with_a_heading_alone(shared_state: Path) -> None:
+    # The same index cache as the command line's (discord.data_dir/index under $XDG_STATE_HOME).
+    engine = build_engine([CORPUS], EngineOptions(cache_dir=shared_state / "notes-bot" / "index"))
     headings = {p.text.strip() for note in engine.notes for p in note.passages if p.kind == "heading"}
     questions = [item["q"] for path in DEV_FILES for item in yaml.safe_load(path.read_text("utf-8"))]
     repeated, heading_first, labelled_twice = [], [], []

@@ -8,7 +8,13 @@ import shutil
 import pytest
 
 from tests.bot_harness import (
-    ENGLISH_QUESTION, command_named, copy_bundled_notes, make_config, replies_to, reply_to, running_bot,
+    ENGLISH_QUESTION,
+    command_named,
+    copy_bundled_notes,
+    make_config,
+    replies_to,
+    reply_to,
+    running_bot,
 )
 from tests.fake_discord import CommandUnavailable, FakeDiscord
 
@@ -94,7 +100,8 @@ async def test_reload_after_an_edit_gives_the_new_answer(online):
 
 async def test_reload_report_in_the_admins_language(online):
     fake, _, notes = online
-    (notes / "notes" / "new-note-en.md").write_text("---\ntitle: Ollama\n---\n\nOllama runs models locally.\n", encoding="utf-8")
+    (notes / "notes" / "new-note-en.md").write_text("---\ntitle: Ollama\n---\n\nOllama runs models locally.\n",
+                                                    encoding="utf-8")
     message = await reload(fake, locale="de")
     fields = {f["name"]: f["value"] for f in message.embeds[0]["fields"]}
     assert message.embeds[0]["title"] == "Notizen neu geladen"
@@ -145,7 +152,8 @@ async def test_two_reloads_run_one_after_the_other_and_questions_keep_working(on
     edit(notes / EN_NOTE, "DeepSeek has open-sourced a custom inference engine built directly on vLLM", NEW_DEEPSEEK)
     first, second = await asyncio.gather(
         fake.send_slash_command("reload", user="manager"), fake.send_slash_command("reload", user="admin"))
-    questions = [await fake.send_slash_command("ask", {"question": ENGLISH_QUESTION}, user=u) for u in ("alice", "owner")]
+    questions = [await fake.send_slash_command("ask", {"question": ENGLISH_QUESTION}, user=u) for u in ("alice",
+                                                                                                        "owner")]
     reports = [(await replies_to(fake, inter))[0].text for inter in (first, second)]
     assert sum("Updated (1)" in r for r in reports) == 1  # the second saw no change: they did not overlap
     assert sum("No note changed." in r for r in reports) == 1

@@ -37,7 +37,8 @@ async def test_english_question_from_spanish_user_gets_english(online):
     response = await reply_to(fake, inter)
     [embed] = response.embeds
     assert "Yes" in embed["description"] and "DeepSeek" in embed["description"]
-    assert "Source: [vLLM Adoption by AI Providers](https://blog.example/notes/vllm-adoption-ai-providers-en)" in embed["description"]
+    source = "Source: [vLLM Adoption by AI Providers](https://blog.example/notes/vllm-adoption-ai-providers-en)"
+    assert source in embed["description"]
     assert embed["footer"]["text"] == "Answer in English"
 
 

@@ -1,8 +1,6 @@
 """Questions in messages: mentions, configured channels, DMs, threads; never bots, never twice, never a ping."""
 from __future__ import annotations
 
-import pytest
-
 from bot.config import CooldownConfig
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, make_config, running_bot
 from tests.fake_discord import FakeDiscord, make_guild
@@ -111,7 +109,8 @@ async def test_dms_only_when_enabled(tmp_path):
             assert not [m for m in fake.channel_messages if "DeepSeek" in m.text]
         async with running_bot(fake, make_config(tmp_path, dms=True)):
             await fake.send_dm(ENGLISH_QUESTION)
-            reply = await fake.wait_for(lambda: [m for m in fake.channel_messages if "DeepSeek" in m.text], what="a DM answer")
+            reply = await fake.wait_for(lambda: [m for m in fake.channel_messages if "DeepSeek" in m.text],
+                                        what="a DM answer")
             assert "Answer in English" in reply[0].text
 
 

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import re
+import sqlite3
+import stat
 import struct
 from dataclasses import replace
 
@@ -60,6 +65,39 @@ async def test_an_answer_has_votes_show_in_and_delete_and_is_journaled(online):
     assert (row.id, row.via, row.question, row.question_lang, row.answered, row.answer_lang, row.guild_id) == (
         inter.id, "slash", ENGLISH_QUESTION, "en", True, "en", fake.guild_id)
     assert row.source_path == "notes/vllm-adoption-ai-providers-en.md" and row.channel_kind == "text"
+
+
+def voters_identified(votes: list[str], keys: list[bytes], question_id: int, member_ids) -> set[int]:
+    """What an attacker recomputes: every member's hash under every candidate key, matched to the votes."""
+    return {member for key in keys for member in member_ids
+            if "h" + hmac.new(key, f"{question_id}:{member}".encode(), hashlib.sha256).hexdigest()[:24] in votes}
+
+
+async def test_the_journal_file_with_every_member_id_does_not_tell_who_voted(online):
+    fake, bot, config = online
+    inter, answer = await ask(fake, ENGLISH_QUESTION)
+    await click(fake, answer, f"nb:vote:{inter.id}:up", user="alice")
+    await click(fake, answer, f"nb:vote:{inter.id}:down", user="owner")
+    await settled(bot)
+    voters = {int(fake.get_user("alice")["id"]), int(fake.get_user("owner")["id"])}
+    members = list(fake.users)  # every member can list the others
+    # Everything a copy of the journal holds: every value of every table, and every run of hex
+    # digits in its bytes (the database and its write-ahead log), each tried as the key.
+    db = sqlite3.connect(f"file:{config.journal_path}?mode=ro", uri=True)
+    tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    values = [v for t in tables for row in db.execute(f"SELECT * FROM {t}") for v in row]
+    votes = [voter for (voter,) in db.execute("SELECT voter FROM votes")]
+    db.close()
+    raw = b"".join(p.read_bytes() for p in config.journal_path.parent.glob(config.journal_path.name + "*"))
+    candidates = [bytes.fromhex(h.decode()) for h in re.findall(rb"[0-9a-f]{64}", raw)]
+    candidates += [v.encode() if isinstance(v, str) else v for v in values if isinstance(v, str | bytes)]
+    assert len(votes) == 2 and "settings" not in tables
+    assert not voters_identified(votes, candidates, inter.id, members)
+    # The key is in its own file, for the bot's user only; with it, both votes are traced (the
+    # attack above is the right one, the key is what it lacks).
+    key_file = config.voter_key_path
+    assert key_file.parent == config.discord.data_dir and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert voters_identified(votes, [bytes.fromhex(key_file.read_text())], inter.id, members) == voters
 
 
 async def test_votes_are_recorded_once_per_user_and_a_new_vote_replaces_the_old(online):

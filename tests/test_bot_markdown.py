@@ -5,8 +5,16 @@ import re
 
 import pytest
 
-from bot.i18n import bot_catalog
-from bot.render import CONTENT_LIMIT, DESCRIPTION_LIMIT, TITLE_LIMIT, literal, open_fence, render_answer, split_markdown
+from bot.catalog import bot_catalog
+from bot.discord_app.render import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    TITLE_LIMIT,
+    literal,
+    open_fence,
+    render_answer,
+    split_markdown,
+)
 from knowledge.model import Answer, Source
 
 CATALOG = bot_catalog()

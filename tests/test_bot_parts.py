@@ -6,13 +6,14 @@ import string
 import discord
 import pytest
 
-from bot.cooldown import UserCooldown
-from bot.i18n import BOT_LOCALES, bot_catalog, language_of, ui_language
-from bot.questions import QuestionDetector
-from bot.translator import CatalogTranslator
+from bot.catalog import BOT_LOCALES, bot_catalog, language_of, ui_language
+from bot.discord_app.cooldown import UserCooldown
+from bot.discord_app.questions import QuestionDetector
+from bot.discord_app.translator import CatalogTranslator
 from knowledge.model import NINE_LANGUAGES
 from tests.bot_harness import ENGLISH_QUESTION, make_config, replies_to, running_bot
-from tests.fake_discord import _COMMAND_NAME as DISCORD_COMMAND_NAME, FakeDiscord
+from tests.fake_discord import _COMMAND_NAME as DISCORD_COMMAND_NAME
+from tests.fake_discord import FakeDiscord
 
 CATALOG = bot_catalog()
 

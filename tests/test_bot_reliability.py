@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from bot.answer_queue import AnswerQueue, defer_deadline
-from bot.runner import _stop
-from bot.stopping import finish_work
-from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, build_engine, make_config, replies_to, running_bot
+from bot.discord_app.answer_queue import AnswerQueue, defer_deadline
+from bot.discord_app.runner import _stop
+from bot.discord_app.stopping import finish_work
+from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, engine_for, make_config, replies_to, running_bot
 from tests.fake_discord import FakeDiscord, FakeInteraction
 
 
@@ -28,6 +28,10 @@ class SlowEngine:
     def ask(self, question: str, locale: str | None = None):
         time.sleep(self.delay)
         return self.engine.ask(question, locale)
+
+    def ask_in(self, question: str, source_path: str, lang: str):
+        time.sleep(self.delay)
+        return self.engine.ask_in(question, source_path, lang)
 
     def __getattr__(self, name: str):
         return getattr(self.engine, name)
@@ -45,7 +49,7 @@ async def online(tmp_path):
 
 
 def test_the_deadline_counts_from_creation_unless_our_clock_runs_behind():
-    created = datetime.datetime.fromtimestamp(1000.0, datetime.timezone.utc)
+    created = datetime.datetime.fromtimestamp(1000.0, datetime.UTC)
     assert defer_deadline(created, 1.5, now=1002.0) == 1001.5  # a backlog: already due
     assert defer_deadline(created, 1.5, now=999.0) == 1000.5  # created "in the future": from now
 
@@ -71,6 +75,21 @@ async def test_an_interaction_handled_late_is_deferred_at_once(online):
     assert ack_latency(inter) < 2.2
 
 
+async def test_a_show_in_click_delivered_late_is_acknowledged_before_its_answer(online):
+    # The click reaches the bot 2.5 s after Discord created it (a busy machine: the whole loop
+    # stalls), and the translation takes 0.8 s more: acknowledged at once, answered in a followup.
+    fake, bot = online
+    inter = await fake.send_slash_command("ask", {"question": ENGLISH_QUESTION})
+    [answer] = await replies_to(fake, inter)
+    bot.swap_engine(SlowEngine(bot.engine, 0.8))
+    click = await fake.send_component(answer, f"nb:show:{inter.id}:es")
+    time.sleep(2.5)
+    [shown] = await replies_to(fake, click)
+    assert not click.rejected and click.deferred
+    assert ack_latency(click) < 3.0
+    assert shown.ephemeral and "Sí" in shown.text and "DeepSeek" in shown.text
+
+
 async def test_a_burst_is_acknowledged_in_time_none_lost_or_doubled(tmp_path):
     async with FakeDiscord() as fake:
         users = [(await fake.add_member(f"user{i}"))["user"]["username"] for i in range(20)]
@@ -87,7 +106,7 @@ async def test_a_burst_is_acknowledged_in_time_none_lost_or_doubled(tmp_path):
 
 
 async def test_no_answer_starts_while_a_deferral_is_on_its_way(tmp_path):
-    engine = await build_engine(make_config(tmp_path))
+    engine = await engine_for(make_config(tmp_path))
     queue = AnswerQueue()
     try:
         async with queue.deferring():
@@ -103,7 +122,7 @@ async def test_no_answer_starts_while_a_deferral_is_on_its_way(tmp_path):
 
 
 async def test_answers_run_on_their_own_thread_not_the_default_pool(tmp_path):
-    engine = await build_engine(make_config(tmp_path))
+    engine = await engine_for(make_config(tmp_path))
     seen: list[str] = []
 
     @dataclasses.dataclass(frozen=True)
@@ -138,6 +157,23 @@ async def test_stopping_finishes_answers_in_flight_and_tells_newcomers_to_ask_ag
         [notice] = await replies_to(fake, late)
         assert notice.ephemeral and "redémarre" in notice.content
         assert not fake.channel_messages  # the typed question came after the stop: not taken
+        fake.assert_clean()
+
+
+async def test_a_stop_out_of_time_tells_the_questions_left_to_ask_again(tmp_path):
+    # More questions than the stop has time for (0.5 s each, 0.3 s to finish): none is left
+    # "thinking…" forever; each gets its answer or "ask again".
+    async with FakeDiscord() as fake:
+        async with running_bot(fake, make_config(tmp_path)) as bot:
+            bot.swap_engine(SlowEngine(bot.engine, 0.5))
+            inters = await asyncio.gather(*(fake.send_slash_command("ask", {"question": ENGLISH_QUESTION})
+                                            for _ in range(8)))
+            await fake.wait_for(lambda: all(i.callbacks for i in inters), what="every question acknowledged")
+            await asyncio.wait_for(_stop(bot, finish_seconds=0.3), 10)
+        replies = [(await replies_to(fake, inter))[0] for inter in inters]
+        told = [r for r in replies if "restarting" in r.content]
+        answered = [r for r in replies if "DeepSeek" in r.text]
+        assert told and len(told) + len(answered) == len(inters), replies
         fake.assert_clean()
 
 

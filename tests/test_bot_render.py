@@ -4,12 +4,26 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.i18n import bot_catalog
-from bot.reloading import Changes, ReloadReport
-from bot.render import (
-    CONTENT_LIMIT, DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, FIELD_NAME_LIMIT, FIELD_VALUE_LIMIT,
-    FOOTER_LIMIT, MAX_MESSAGES, TITLE_LIMIT, Field, Page, Reply, fit_content, fit_embeds, render_answer,
-    render_reload, split_text,
+from bot.catalog import bot_catalog
+from bot.discord_app.reloading.page import render_reload
+from bot.discord_app.reloading.reload import Changes, ReloadReport
+from bot.discord_app.render import (
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    EMBEDS_PER_MESSAGE,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
+    MAX_MESSAGES,
+    TITLE_LIMIT,
+    Field,
+    Page,
+    Reply,
+    fit_content,
+    fit_embeds,
+    render_answer,
+    split_text,
 )
 from knowledge.model import Answer, Source
 
@@ -92,7 +106,8 @@ def test_huge_answers_are_trimmed_with_a_visible_marker():
 
 
 def test_huge_question_title_and_source_title_are_trimmed():
-    a = answer("short", question="q" * 5000, sources=(Source(path="p", title="t" * 5000, lang="en", url="https://x/" + "u" * 3000),))
+    a = answer("short", question="q" * 5000, sources=(Source(path="p", title="t" * 5000, lang="en",
+                                                             url="https://x/" + "u" * 3000),))
     assert_fits(render_answer(a, CATALOG))
     assert_fits(render_answer(a, CATALOG, embeds=False))
 
@@ -112,7 +127,8 @@ def test_plain_content_mode_respects_2000(size):
 
 
 def test_fields_and_embeds_are_packed_within_6000_per_message():
-    page = Page(title="t", body="b" * 4000, fields=tuple(Field("n" * 300, "v" * 2000) for _ in range(40)), footer="f" * 3000)
+    page = Page(title="t", body="b" * 4000, fields=tuple(Field("n" * 300, "v" * 2000) for _ in range(40)),
+                footer="f" * 3000)
     replies = fit_embeds(page, trimmed="[trimmed]", max_messages=10)
     assert_fits_many(replies)
     assert_fits_many(fit_content(page, trimmed="[trimmed]", max_messages=10))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.runner import HANDLER_NAME, RedactToken, run_bot
+from bot.discord_app.runner import HANDLER_NAME, RedactToken, run_bot
 from tests.bot_harness import ENGLISH_QUESTION, SPANISH_QUESTION, reply_to
 from tests.fake_discord import FakeDiscord
 
@@ -71,7 +71,8 @@ async def test_python_m_bot_run_against_the_fake(tmp_path):
             await fake.wait_for(lambda: fake.identifies, timeout=10, what="the bot to identify")
             await fake.wait_ready()
             await fake.wait_for(lambda: fake.command_syncs, what="the command sync")
-            assert {c["name"] for c in fake.registered_commands(global_=True)} == {"ask", "Answer from notes", "reload", "help", "unanswered", "stats"}
+            assert {c["name"] for c in fake.registered_commands(global_=True)} == {
+                "ask", "Answer from notes", "reload", "help", "unanswered", "stats"}
             inter = await fake.send_slash_command("ask", {"question": SPANISH_QUESTION}, locale="es-ES")
             assert "Respuesta en español" in (await reply_to(fake, inter)).text
             await fake.send_message("general", f"<@bot> {ENGLISH_QUESTION}")
@@ -85,6 +86,7 @@ async def test_python_m_bot_run_against_the_fake(tmp_path):
         assert process.returncode == 0, output
         assert TOKEN not in output
         assert "Traceback" not in output
+        assert "voice will NOT be supported" not in output  # no PyNaCl / davey warnings: the bot never joins voice
         assert (tmp_path / "state" / "command-tree.json").exists()  # next to the config, not in the package
         fake.assert_clean()
 

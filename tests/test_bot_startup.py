@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 
 import discord
-import pytest
 
-from bot.sync import STATE_FILE
+from bot.discord_app.sync import STATE_FILE
 from tests.bot_harness import command_named, make_config, running_bot
 from tests.fake_discord import FakeDiscord
 
@@ -65,7 +64,8 @@ async def test_guild_sync_when_configured_and_stale_global_commands_removed(tmp_
         async with running_bot(fake, config) as bot:
             assert bot.last_sync.synced == (f"guild:{fake.guild_id}",)
             assert bot.last_sync.cleared == ("global",)
-        assert {c["name"] for c in fake.registered_commands(fake.guild_id)} == {"ask", "Answer from notes", "reload", "help", "unanswered", "stats"}
+        assert {c["name"] for c in fake.registered_commands(fake.guild_id)} == {"ask", "Answer from notes", "reload",
+                                                                                "help", "unanswered", "stats"}
         assert fake.registered_commands(global_=True) == []
         # The guild commands answer (interactions come with the guild's copy of the command).
         async with running_bot(fake, config):

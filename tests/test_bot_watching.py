@@ -6,9 +6,9 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -101,10 +101,10 @@ async def test_a_failed_refresh_keeps_the_previous_index_in_one_log_line(watched
     caplog.set_level(logging.INFO, logger="bot")
     before = bot.engine
 
-    def failing(self: Engine) -> Engine:
+    def failing(engine: Engine) -> Engine:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(Engine, "refresh", failing)
+    monkeypatch.setattr("bot.discord_app.reloading.reload.refresh_engine", failing)
     (notes / "zephyr-en.md").write_text(NOTE.format(what="GPUs"), encoding="utf-8")
     await until(lambda: watcher.reloads >= 1, "a reload attempt")
     assert bot.engine is before
@@ -116,7 +116,7 @@ async def test_a_failed_refresh_keeps_the_previous_index_in_one_log_line(watched
 def test_run_refuses_to_start_when_watch_is_on_but_watchfiles_is_missing(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"notes:\n  watch: true\ndiscord:\n  data_dir: {tmp_path / 'state'}\n", encoding="utf-8")
-    hide = "import sys; sys.modules['watchfiles'] = None; from bot.cli import main; sys.exit(main())"
+    hide = "import sys; sys.modules['watchfiles'] = None; from bot.cli.main import main; sys.exit(main())"
     done = subprocess.run([sys.executable, "-c", hide, "run", "--config", str(config)], capture_output=True,
                           text=True, timeout=60, cwd=ROOT, env={"DISCORD_TOKEN": "x" * 59, "PATH": "/usr/bin"})
     assert done.returncode == 2, done.stderr

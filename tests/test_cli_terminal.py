@@ -4,9 +4,9 @@ Real processes (and a pseudo-terminal where a terminal is the point)."""
 from __future__ import annotations
 
 import json
-import re
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal import wrap_text
-from tests.test_cli import ROOT, run, state_home  # noqa: F401  (state_home: the autouse fixture)
+from bot.cli.terminal import wrap_text
+from tests.test_cli import ROOT, run, state_home, words_only  # noqa: F401  (fixtures)
 
 BUNDLED = ROOT / "bot" / "notes"
 OLD = "DeepSeek has open-sourced a custom inference engine built directly on vLLM"
@@ -49,12 +49,14 @@ def test_ask_keeps_the_bots_index_cache_and_starts_from_it(tmp_path: Path, state
     assert "directly on Zeph" in json.loads(fresh.stdout)["answer"]
 
 
+@pytest.mark.usefixtures("words_only")
 def test_no_cache_writes_nothing(tmp_path: Path, state_home: Path) -> None:
     done = run("ask", "--no-cache", "--notes", str(copy_notes(tmp_path)), "does DeepSeek use vLLM?")
     assert done.returncode == 0 and "DeepSeek" in done.stdout
     assert not (state_home / "notes-bot").exists()
 
 
+@pytest.mark.usefixtures("words_only")
 def test_check_on_an_empty_or_mistyped_folder_fails_and_says_so(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     (empty / "drafts").mkdir(parents=True)
@@ -67,6 +69,7 @@ def test_check_on_an_empty_or_mistyped_folder_fails_and_says_so(tmp_path: Path) 
     assert "folder not found" in mistyped.stderr and "Traceback" not in mistyped.stderr
 
 
+@pytest.mark.usefixtures("words_only")
 def test_ask_on_an_empty_folder_says_so_on_stderr_and_keeps_json_pure(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     done = run("ask", "--json", "--notes", str(tmp_path / "empty"), "anything?")
@@ -90,11 +93,13 @@ def test_an_unknown_locale_is_refused_clearly(locale: str) -> None:
     assert "es-ES" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.usefixtures("words_only")
 @pytest.mark.parametrize("locale", ["es-ES", "zh_TW", "FR", "pt-BR"])
 def test_known_locales_are_accepted(locale: str) -> None:
     assert run("ask", "--locale", locale, "vLLM?").returncode == 0
 
 
+@pytest.mark.usefixtures("words_only")
 def test_chat_answers_help_in_the_locales_language_and_quits() -> None:
     done = run("chat", "--locale", "fr-FR", stdin="help\nquit\nnever read\n")
     assert done.returncode == 0, done.stderr
@@ -108,6 +113,7 @@ def test_chat_leaves_on_end_of_input_without_a_traceback() -> None:
     assert done.stderr == ""
 
 
+@pytest.mark.usefixtures("words_only")
 def test_chat_leaves_on_ctrl_c_without_a_traceback() -> None:
     process = subprocess.Popen([sys.executable, "-m", "bot", "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -156,7 +162,7 @@ def test_wrap_text_keeps_code_tables_and_long_words() -> None:
 
 def _with_pty_stderr(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
     """Run the command line with stderr on a pseudo-terminal (stdout a pipe), progress shown at once."""
-    code = "import sys, bot.terminal as t; t.PROGRESS_AFTER = 0; from bot.cli import main; sys.exit(main())"
+    code = "import sys, bot.cli.terminal as t; t.PROGRESS_AFTER = 0; from bot.cli.main import main; sys.exit(main())"
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=follower, cwd=ROOT)
@@ -180,6 +186,7 @@ def _with_pty_stderr(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
     return process.wait(timeout=30), out, seen.decode(errors="replace")
 
 
+@pytest.mark.usefixtures("words_only")
 def test_a_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -190,8 +197,8 @@ def test_a_build_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert code == 0, err
     assert "notes read: 100 of 250" in err and "notes read: 250 of 250" in err
     assert [json.loads(line)["question"] for line in out.splitlines()] == ["which note has the number 7?"]
-    piped = subprocess.run([sys.executable, "-c", "import sys, bot.terminal as t; t.PROGRESS_AFTER = 0; "
-                            "from bot.cli import main; sys.exit(main())", *args],
+    piped = subprocess.run([sys.executable, "-c", "import sys, bot.cli.terminal as t; t.PROGRESS_AFTER = 0; "
+                            "from bot.cli.main import main; sys.exit(main())", *args],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert piped.returncode == 0 and piped.stderr == ""  # not a terminal: not a byte of progress
     assert json.loads(piped.stdout)["question"] == "which note has the number 7?"
@@ -227,9 +234,34 @@ def test_chat_on_a_terminal_edits_lines_and_keeps_history(tmp_path: Path, state_
         until(b"> ", after=b"Ctrl-C leaves.")  # the next prompt: readline reads keys again
         os.write(leader, b"\x04")  # Ctrl-D at an empty prompt
         assert process.wait(timeout=30) == 0
+        while select.select([leader], [], [], 0.2)[0]:
+            try:
+                seen += os.read(leader, 4096)
+            except OSError:  # the terminal's other end is gone: everything was read
+                break
+        # The prompt's line is ended: the shell's prompt comes on a line of its own.
+        assert seen[seen.rindex(b"> "):].endswith(b"\n"), seen[-40:]
     finally:
         process.kill()
         os.close(leader)
     assert b"Traceback" not in process.stderr.read()
     history = (state_home / "notes-bot" / "chat-history").read_text(encoding="utf-8")
     assert "help" in history.splitlines()
+
+
+@pytest.mark.usefixtures("words_only")
+def test_ask_without_a_question_on_a_terminal_says_how_to_ask(tmp_path: Path) -> None:
+    """stdin on a pseudo-terminal and no question: a hint on stderr instead of a silent wait."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--no-cache"], stdin=follower,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(follower)
+    try:
+        os.write(leader, b"does DeepSeek use vLLM?\n\x04")  # one question, then Ctrl-D
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        os.close(leader)
+    assert process.returncode == 0, err
+    assert "one per line; Ctrl-D ends" in err.decode()
+    assert "DeepSeek" in out.decode()

@@ -103,7 +103,8 @@ logging:
     assert (d.api_url, d.gateway_url) == ("http://127.0.0.1:5/api/v10", "ws://127.0.0.1:5/gw")
     assert config.logging.level == "DEBUG"
     assert config.engine_options() == EngineOptions(
-        fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000, min_confidence=0.5,
+        fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000,
+            min_confidence=0.5,
         workers=2,
     )
 
@@ -115,9 +116,11 @@ def test_empty_file_means_defaults(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("discord:\n  channels: [1, general]\n", r"^discord\.channels\[1\]: expected a channel ID \(integer\), got 'general'$"),
+        ("discord:\n  channels: [1, general]\n",
+         r"^discord\.channels\[1\]: expected a channel ID \(integer\), got 'general'$"),
         ("discord:\n  chanels: [1]\n", r"^unknown key 'discord\.chanels' \(did you mean 'discord\.channels'\?\)$"),
-        ("notes:\n  folders: [/definitely/not/here]\n", r"^notes\.folders\[0\]: folder not found: /definitely/not/here$"),
+        ("notes:\n  folders: [/definitely/not/here]\n",
+         r"^notes\.folders\[0\]: folder not found: /definitely/not/here$"),
         ("notez: {}\n", r"^unknown key 'notez' \(did you mean 'notes'\?\)$"),
         ("discord:\n  dms: 'yes please'\n", r"^discord\.dms: expected true or false"),
         ("discord:\n  trigger: sometimes\n", r"^discord\.trigger: expected one of question, every, got 'sometimes'$"),

@@ -10,8 +10,8 @@ import pytest
 from knowledge.answering import MAX_ANSWER_CHARS
 from knowledge.engine import Engine, EngineOptions
 from knowledge.i18n import knowledge_catalog
-from knowledge.render import answer_json, render_text
 from knowledge.indexing import build_engine
+from knowledge.render import answer_json, render_text
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
@@ -23,10 +23,13 @@ def seeds() -> Engine:
 
 # The five providers of the seed note: (English question, Spanish question, verdict en, verdict es, a detail word)
 PROVIDERS = [
-    ("does Anthropic use vLLM for Claude?", "¿Anthropic usa vLLM para Claude?", "No", "No", "proprietary", "propietaria"),
+    ("does Anthropic use vLLM for Claude?", "¿Anthropic usa vLLM para Claude?", "No", "No", "proprietary",
+     "propietaria"),
     ("does OpenAI use vLLM?", "¿OpenAI usa vLLM?", "No", "No", "in-house", "personalizados"),
-    ("does Minimax use vLLM in production?", "¿MiniMax usa vLLM en producción?", "No", "No", "MiniMax-M1", "MiniMax-M1"),
-    ("does Kimi from Moonshot use vLLM?", "¿Kimi de Moonshot usa vLLM?", "No", "No", "Checkpoint-Engine", "Checkpoint-Engine"),
+    ("does Minimax use vLLM in production?", "¿MiniMax usa vLLM en producción?", "No", "No", "MiniMax-M1",
+     "MiniMax-M1"),
+    ("does Kimi from Moonshot use vLLM?", "¿Kimi de Moonshot usa vLLM?", "No", "No", "Checkpoint-Engine",
+     "Checkpoint-Engine"),
     ("does DeepSeek use vLLM?", "¿DeepSeek usa vLLM?", "Yes", "Sí", "open-sourced", "código abierto"),
 ]
 
@@ -148,7 +151,8 @@ def _write(folder: Path, name: str, text: str) -> None:
 
 def test_answers_are_short_even_from_a_long_paragraph(tmp_path: Path) -> None:
     filler = " ".join(f"Sentence number {i} talks about nothing in particular." for i in range(200))
-    _write(tmp_path, "long-en.md", f"---\ntitle: Long\nlang: en\n---\n\n{filler} The zebra protocol uses port 4242. {filler}\n")
+    _write(tmp_path, "long-en.md",
+           f"---\ntitle: Long\nlang: en\n---\n\n{filler} The zebra protocol uses port 4242. {filler}\n")
     # What is checked is the answer's text, not the gate: the note's one sentence row is the start of the
     # filler, so the gate's confidence sits at the threshold (0.3999) and is set aside here.
     engine = build_engine([tmp_path], EngineOptions(min_confidence=0.0))

@@ -4,6 +4,7 @@ Runs the real command line through ../shared/eval/score.py, exactly as a reviewe
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,14 +28,17 @@ FLOORS = {
 }
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("blog")  # one worker, one after the other: the first embeds the blog, the rest reuse it
 @pytest.mark.skipif(not (QUESTIONS.exists() and CORPUS.exists()), reason="../shared is not beside the checkout")
 @pytest.mark.parametrize("questions", list(FLOORS), ids=lambda path: path.stem)
-def test_dev_questions_meet_the_floors(questions: Path) -> None:
+def test_dev_questions_meet_the_floors(questions: Path, shared_state: Path) -> None:
     floors = FLOORS[questions]
     done = subprocess.run(
         [sys.executable, str(SCORER), str(questions),
          *(arg for name, floor in floors.items() for arg in (f"--min-{name}", str(floor))),
          "--", sys.executable, "-m", "bot", "ask", "--json", "--notes", str(CORPUS)],
         capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "XDG_STATE_HOME": str(shared_state)},  # the bot's index cache, shared by this run
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

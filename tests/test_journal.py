@@ -1,11 +1,14 @@
 """The journal on its own: migrations, retention, votes, and the no-user-IDs mode."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
+import stat
 
 import pytest
 
-from bot.journal import DAY, MIGRATIONS, SCHEMA_VERSION, Asked, Journal, JournalError
+from bot.journal.store import DAY, MIGRATIONS, SCHEMA_VERSION, Asked, Journal, JournalError
 
 NOW = 1_800_000_000.0
 ALICE = 412345678901234567
@@ -137,3 +140,37 @@ def test_a_failed_write_is_logged_and_the_journal_goes_on(path, caplog):
     assert [r.id for r in journal.rows(0).result()] == [2]
     assert "Journal write failed" in caplog.text
     journal.close()
+
+
+def test_a_journal_that_kept_its_key_inside_moves_it_to_the_key_file(path):
+    # Schema 2 kept the voters' key in the database, where a copy of the file carried it.
+    path.parent.mkdir(parents=True)
+    old_key = bytes(range(32))
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    conn.execute("INSERT INTO settings VALUES ('voter_key', ?)", (old_key.hex(),))
+    conn.execute("INSERT INTO questions (id, asked_at, via, channel_kind, question, question_lang, answered)"
+                 " VALUES (1, ?, 'slash', 'text', 'q', 'en', 1)", (NOW,))
+    old_vote = "h" + hmac.new(old_key, f"1:{ALICE}".encode(), hashlib.sha256).hexdigest()[:24]
+    conn.execute("INSERT INTO votes VALUES (1, ?, 1, ?)", (old_vote, NOW))
+    conn.commit()
+    conn.close()
+    journal = Journal.open(path, clock=lambda: NOW)
+    journal.vote(1, ALICE, -1).result()  # still her vote: replaced, not added
+    journal.close()
+    key_file = path.with_name("voter.key")
+    assert bytes.fromhex(key_file.read_text()) == old_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT voter, value FROM votes").fetchall() == [(old_vote, -1)]
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'settings'").fetchone() is None
+    conn.close()
+    for file in path.parent.glob(path.name + "*"):  # not in the database, nor its write-ahead log
+        assert old_key.hex().encode() not in file.read_bytes(), file
+
+
+def test_a_damaged_key_file_is_a_clear_error_not_a_new_key(path):
+    path.parent.mkdir(parents=True)
+    path.with_name("voter.key").write_text("not a key\n")
+    with pytest.raises(JournalError, match="voter.key does not hold a voter key"):
+        Journal.open(path)

@@ -195,7 +195,8 @@ def test_links_images_html_liquid_footnotes_are_cleaned():
     )
     parsed = parse_body(body)
     (para,) = parsed.passages
-    assert para.text == "See the docs and https://auto.example.org, also https://bare.example.net/x. bold claim ref link"
+    assert para.text == ("See the docs and https://auto.example.org, also https://bare.example.net/x. "
+                         "bold claim ref link")
     # document order; a reference link's URL sits in its definition, so it comes last
     assert para.links == ("https://docs.example.com/a_(b)", "https://auto.example.org",
                           "https://bare.example.net/x", "https://ref.example.com")

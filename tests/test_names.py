@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.markup import without_discord_markup
-from knowledge.engine import Engine, EngineOptions
-from knowledge.names import untranslated_names
+from bot.discord_app.markup import without_discord_markup
+from knowledge.engine import EngineOptions
 from knowledge.indexing import build_engine
+from knowledge.names import untranslated_names
 
 
 def _note(folder: Path, name: str, lang: str, title: str, body: str) -> None:

@@ -10,11 +10,11 @@ import pytest
 
 import knowledge.indexing.reading
 from knowledge.engine import Engine, EngineOptions
+from knowledge.indexing import build_engine
 from knowledge.indexing.postings import tables_of
+from knowledge.indexing.reading import ParallelReader
 from knowledge.indexing.words import NoteTerms, Vocabulary, tokenize_note
 from knowledge.notes import load_notes
-from knowledge.indexing.reading import ParallelReader
-from knowledge.indexing import build_engine
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "blog"
 pytestmark = [
@@ -81,8 +81,10 @@ def test_an_engine_built_by_workers_answers_like_one_built_here(notes: Path, alw
         return real_merge(blocks, term_ids, term_count)
 
     monkeypatch.setattr(knowledge.indexing.reading, "merge_sorted", counting_merge)
-    one = build_engine([notes], EngineOptions(workers=1))
-    two = build_engine([notes], EngineOptions(workers=2))
+    # Words only: workers read and tokenize; sentence vectors are made in this process either way,
+    # and embedding the blog twice more would only make this test slow.
+    one = build_engine([notes], EngineOptions(workers=1, semantic=False))
+    two = build_engine([notes], EngineOptions(workers=2, semantic=False))
     assert merged and merged[0] > 1  # the text table came from the workers' shares
     for question in ("does DeepSeek use vLLM?", "¿OpenAI usa vLLM?", "what is the capital of Mars?"):
         a, b = one.ask(question), two.ask(question)
@@ -126,7 +128,7 @@ def test_workers_start_from_a_thread_beside_a_running_event_loop(notes: Path, al
 
         ticker = asyncio.create_task(tick())
         engine = await asyncio.get_running_loop().run_in_executor(None, build_engine, [notes],
-                                                                   EngineOptions(workers=2))
+                                                                   EngineOptions(workers=2, semantic=False))
         ticker.cancel()
         return engine, ticks
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from knowledge.engine import Engine, EngineOptions
 from knowledge.i18n import knowledge_catalog
+from knowledge.indexing import build_engine
 from knowledge.model import Answer, LoadProblem, Note
 from knowledge.notes import load_notes, parse_note
 from knowledge.render import answer_json, render_text
-from knowledge.indexing import build_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,7 +73,8 @@ QUESTIONS = st.one_of(
     st.lists(PIECE, max_size=40).map("".join),
     st.text(EMOJI, min_size=1, max_size=50),
     st.text(CONTROL, min_size=1, max_size=50),
-    st.integers(1, 10_000).flatmap(lambda n: st.sampled_from(["a", "vLLM ", "é", "字", "🙂", "\u202e"]).map(lambda c: c * n)),
+    st.integers(1, 10_000).flatmap(lambda n: st.sampled_from(["a", "vLLM ", "é", "字", "🙂",
+                                                              "\u202e"]).map(lambda c: c * n)),
     st.text(min_size=1, max_size=60).map(lambda t: (t * (10_000 // len(t) + 1))[:10_000]),  # 10k characters
 )
 

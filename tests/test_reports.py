@@ -9,14 +9,14 @@ import zlib
 
 import pytest
 
-from bot import reports
-from bot.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
-from bot.cli import main
-from bot.journal import DAY, Asked, Journal, JournalRow
-from bot.report_cli import report
+from bot.cli.main import main
+from bot.cli.report import report
+from bot.journal import reports
+from bot.journal.chart import ANSWERED, BACKGROUND, UNANSWERED, bar_chart
+from bot.journal.store import DAY, Asked, Journal, JournalRow
 from knowledge.indexing import build_engine
 
-NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.timezone.utc).timestamp()
+NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.UTC).timestamp()
 
 
 def row(id: int, question: str | None, answered: bool = False, *, when: float = NOW, up: int = 0, down: int = 0,
@@ -83,7 +83,7 @@ def test_stats_per_day_answer_rate_languages_and_top_notes():
     assert stats.answer_rate == 0.75
     assert stats.languages == (("en", 3), ("es", 1))
     assert [(n.path, n.answers, n.up, n.down) for n in stats.top_notes] == [("a.md", 2, 1, 0), ("b.md", 1, 0, 1)]
-    assert reports.period_start(NOW, 1) == dt.datetime(2026, 12, 5, tzinfo=dt.timezone.utc).timestamp()
+    assert reports.period_start(NOW, 1) == dt.datetime(2026, 12, 5, tzinfo=dt.UTC).timestamp()
 
 
 # --------------------------------------------------------------------------- the chart
@@ -168,6 +168,9 @@ def test_report_says_when_there_is_no_journal_and_rejects_bad_days(tmp_path, cap
     config = write_config(tmp_path)
     assert main(["report", "stats", "--config", config]) == 1
     assert "no journal at" in capsys.readouterr().err
+    assert main(["report", "stats", "--json", "--config", config]) == 1
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["error"].startswith("no journal at") and printed.err == ""
     assert not (tmp_path / "state" / "journal.sqlite3").exists()  # a report never creates one
     with pytest.raises(SystemExit):
         main(["report", "stats", "--days", "0", "--config", config])
@@ -211,7 +214,6 @@ def test_group_similar_equals_its_pairwise_definition():
     import random
 
     from bot.config import BUNDLED_NOTES
-    from knowledge.engine import Engine
 
     engine = build_engine([BUNDLED_NOTES])
     rng = random.Random(9)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from knowledge.engine import Engine, EngineOptions
+from knowledge.indexing import build_engine
 from knowledge.search import search
 from knowledge.text import name_terms, terms
-from knowledge.indexing import build_engine
 
 
 def _note(folder: Path, name: str, title: str, lang: str, body: str) -> None:
@@ -34,7 +34,8 @@ def test_a_title_counts_once_not_once_per_passage(tmp_path: Path) -> None:
     for i in range(30):  # a blog around them, so that the title word is rare
         _note(tmp_path, f"other{i}-de.md", f"Garten {i}", "de", f"Beet {i} braucht Wasser und Sonne.")
     engine = build_engine([tmp_path])
-    hits = {engine.index.note_of(hit.passage).rel_path: hit.score for hit in search(engine.index, "Pomodoro?", "de").hits}
+    hits = {engine.index.note_of(hit.passage).rel_path: hit.score for hit in search(engine.index, "Pomodoro?",
+                                                                                    "de").hits}
     assert hits.get("long-de.md", 0) > 0, hits
     assert abs(hits["long-de.md"] - hits["short-de.md"]) < 1e-6
 

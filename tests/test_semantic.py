@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.dense import TITLE_ROW, NoteVectors, Projection
+from knowledge.encoder import load_encoder
+from knowledge.engine import EngineOptions
 from knowledge.indexing import build_engine, refresh_engine
 from knowledge.indexing.cache import VECTORS_FILE, SavedVectors, load_vectors, save_vectors
 from knowledge.indexing.rows import content_key, note_rows
 from knowledge.indexing.vectors import sentence_rows
-from knowledge.dense import TITLE_ROW, NoteVectors, Projection
-from knowledge.encoder import load_encoder
-from knowledge.engine import EngineOptions
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
 
