@@ -182,7 +182,12 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     try:
         value = _YAML.load(fm)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        mark = getattr(e, "problem_mark", None)
+        context = getattr(e, "context_mark", None)
+        # A problem found only at the end of the front matter (an unclosed quote or bracket) began where
+        # its context did: that is the line to fix.
+        if context is not None and (mark is None or mark.index >= len(fm.rstrip())):
+            mark = context
         line = open_line + 1 + mark.line if mark is not None else open_line
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise _Bad(f"invalid YAML front matter: {problem}", line) from None

@@ -84,8 +84,6 @@ def test_a_bad_config_names_the_key_and_exits_2(tmp_path: Path) -> None:
     assert "answers.min_confidence" in done.stderr and done.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="needs knowledge/notes.py to prefer the YAML error's context_mark at the end "
-                                       "of the front matter (issue 18's note to the lead)")
 def test_check_names_the_line_of_an_unclosed_quote_not_the_end_of_the_front_matter(tmp_path: Path, capsys) -> None:
     (tmp_path / "quote-en.md").write_text('---\ntitle: "Unclosed\nlang: en\ntags: [a, b]\n---\n\nbody\n',
                                           encoding="utf-8")
