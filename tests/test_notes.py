@@ -241,7 +241,7 @@ def test_load_note_single_file(folder: Path):
     assert isinstance(note, Note) and note.rel_path == "good-en.md" and note.title == "Good note"
     write(folder / "bad.md", "---\n[x\n---\nBody\n")
     problem = load_note(folder / "bad.md", folder)
-    assert isinstance(problem, LoadProblem) and problem.line == 3
+    assert isinstance(problem, LoadProblem) and problem.line == 2  # where the unclosed bracket opens
 
 
 # ---------------------------------------------------------------- symlinks
