@@ -23,6 +23,14 @@ Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # cells, head
 _PLAIN: Extras = ((), (), ())
 
 
+def _span(i: slice, length: int) -> tuple[int, int]:
+    """(start, stop) of a slice without a step (columns are read in runs)."""
+    start, stop, step = i.indices(length)
+    if step != 1:
+        raise ValueError("slices of columns take no step")
+    return start, max(start, stop)
+
+
 class Texts(Sequence[str]):
     """Strings kept as one UTF-8 buffer and their offsets: a text is decoded when it is read. A big
     blog's million passages then cost their bytes, not a million string objects, and load from the
@@ -65,10 +73,8 @@ class Texts(Sequence[str]):
 
     def __getitem__(self, i: int | slice) -> str | Texts:
         if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            if step != 1:
-                raise ValueError("Texts slices take no step")
-            return Texts(self.data, self.offsets[start : max(start, stop) + 1])
+            start, stop = _span(i, len(self))
+            return Texts(self.data, self.offsets[start : stop + 1])
         if i < 0:
             i += len(self)
         return self.data[self.offsets[i] : self.offsets[i + 1]].tobytes().decode("utf-8")
@@ -186,10 +192,8 @@ class PassageList(Sequence[Passage]):
 
     def __getitem__(self, i: int | slice) -> Passage | PassageList:
         if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            if step != 1:
-                raise ValueError("PassageList slices take no step")
-            return PassageList(self.columns, self.start + start, self.start + max(start, stop))
+            start, stop = _span(i, len(self))
+            return PassageList(self.columns, self.start + start, self.start + stop)
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
