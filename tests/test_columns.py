@@ -70,3 +70,16 @@ def test_slices_of_shared_columns_join_with_their_own_rows_and_sections() -> Non
     rejoined = PassageColumns.join([lists[2], lists[0]]).split([2, 2])
     assert list(rejoined[0]) == [other, PARAGRAPH]
     assert list(rejoined[1]) == [PARAGRAPH, ROW]
+
+
+def test_texts_keep_strings_as_one_utf8_buffer_and_join_without_decoding() -> None:
+    from knowledge.columns import Texts
+
+    first, second = Texts.of(["añb", "", "日本語 🚀"]), Texts.of(["x", "último"])
+    assert list(first) == ["añb", "", "日本語 🚀"] and first[-1] == "日本語 🚀" and len(first) == 3
+    assert list(first[1:]) == ["", "日本語 🚀"] and list(first[2:1]) == []
+    joined = Texts.join([first[1:], second])
+    assert list(joined) == ["", "日本語 🚀", "x", "último"]
+    assert joined.data.size == sum(len(t.encode()) for t in joined)  # only the bytes of the texts kept
+    with pytest.raises(ValueError):
+        first[::2]
