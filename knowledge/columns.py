@@ -9,6 +9,8 @@ and load from the cache without making one object per passage; `PassageList` mak
 from __future__ import annotations
 
 import bisect
+import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -21,6 +23,49 @@ KINDS = ("heading", "paragraph", "item", "row", "code")
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # cells, header, links
 _PLAIN: Extras = ((), (), ())
+
+
+class CompressedBytes:
+    """Bytes kept as zlib-compressed chunks (in a memory-mapped file): a slice decompresses only the
+    chunks it spans, and the last few chunks read stay decompressed. A big blog's passage texts then
+    cost their compressed size on disk and almost nothing in memory until an answer reads them."""
+
+    CHUNK = 1 << 20  # raw bytes per chunk
+    KEPT = 16  # decompressed chunks kept
+
+    def __init__(self, chunks: np.ndarray, bounds: np.ndarray, size: int) -> None:
+        self.chunks = chunks  # uint8: the compressed chunks one after the other
+        self.bounds = bounds  # int64, one more than chunks: chunk k is chunks[bounds[k]:bounds[k + 1]]
+        self.size = size  # raw bytes in all
+        self._kept: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, data: np.ndarray) -> CompressedBytes:
+        pieces = [zlib.compress(data[at:at + cls.CHUNK].tobytes(), 1) for at in range(0, data.size, cls.CHUNK)]
+        bounds = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in pieces], out=bounds[1:])
+        return cls(np.frombuffer(b"".join(pieces), dtype=np.uint8), bounds, int(data.size))
+
+    def __getitem__(self, i: slice) -> np.ndarray:
+        start, stop = _span(i, self.size)
+        if start == stop:
+            return np.zeros(0, dtype=np.uint8)
+        first, last = start // self.CHUNK, (stop - 1) // self.CHUNK
+        raw = np.concatenate([self._chunk(k) for k in range(first, last + 1)]) if last > first else self._chunk(first)
+        return raw[start - first * self.CHUNK : stop - first * self.CHUNK]
+
+    def _chunk(self, k: int) -> np.ndarray:
+        with self._lock:
+            found = self._kept.get(k)
+        if found is None:
+            packed = self.chunks[int(self.bounds[k]) : int(self.bounds[k + 1])].tobytes()
+            found = np.frombuffer(zlib.decompress(packed), dtype=np.uint8)
+            with self._lock:
+                self._kept[k] = found
+                while len(self._kept) > self.KEPT:
+                    self._kept.pop(next(iter(self._kept)))
+        return found
 
 
 def _span(i: slice, length: int) -> tuple[int, int]:
@@ -38,8 +83,8 @@ class Texts(Sequence[str]):
 
     __slots__ = ("data", "offsets")
 
-    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
-        self.data = data  # uint8
+    def __init__(self, data: np.ndarray | CompressedBytes, offsets: np.ndarray) -> None:
+        self.data = data  # uint8 (or compressed chunks: a big blog's texts read from the cache)
         self.offsets = offsets  # int64, one more than texts: text i is data[offsets[i]:offsets[i + 1]]
 
     @classmethod
@@ -219,6 +264,15 @@ class PassageList(Sequence[Passage]):
 
     def __repr__(self) -> str:
         return f"PassageList({list(self)!r})"
+
+
+def row_cells(passages: Sequence[Passage]) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(cells, header) of each table row, without reading any text (kept in columns: from the extras)."""
+    if not isinstance(passages, PassageList):
+        return ((p.cells, p.header) for p in passages if p.kind == "row")
+    columns, code = passages.columns, _KIND_CODE["row"]
+    found = np.flatnonzero(columns.kinds[passages.start : passages.stop] == code) + passages.start
+    return (columns.extras.get(int(i), _PLAIN)[:2] for i in found)
 
 
 def of_kind(passages: Sequence[Passage], kind: str) -> Iterator[Passage]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .columns import of_kind
+from .columns import row_cells
 from .index import Index
 from .model import Note, NoteGroup
 from .search import search
@@ -30,8 +30,8 @@ class Choices:
         """These choices and the titles and table facts of `notes` (titles first).
         Texts of notes deleted since stay until the next full build: a harmless suggestion."""
         titles = [_clip(note.title) for note in notes]
-        facts = [_clip(f"{p.cells[0]} — {p.header[1]}") for note in notes for p in of_kind(note.passages, "row")
-                 if len(p.cells) >= 2 and len(p.header) >= 2]
+        facts = [_clip(f"{cells[0]} — {header[1]}") for note in notes for cells, header in row_cells(note.passages)
+                 if len(cells) >= 2 and len(header) >= 2]
         seen: dict[str, None] = dict.fromkeys(self.texts)
         fresh: list[str] = []
         for text in titles + facts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.columns import PassageColumns, PassageList, of_kind
@@ -83,3 +84,17 @@ def test_texts_keep_strings_as_one_utf8_buffer_and_join_without_decoding() -> No
     assert joined.data.size == sum(len(t.encode()) for t in joined)  # only the bytes of the texts kept
     with pytest.raises(ValueError):
         first[::2]
+
+
+def test_compressed_texts_read_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge.columns import CompressedBytes, Texts
+
+    monkeypatch.setattr(CompressedBytes, "CHUNK", 7)  # a few bytes a chunk: texts straddle chunks
+    monkeypatch.setattr(CompressedBytes, "KEPT", 2)
+    plain = Texts.of([f"texte numéro {i} 🚀" for i in range(50)])
+    packed = CompressedBytes.of(np.asarray(plain.data))
+    assert len(packed.bounds) - 1 == -(-plain.data.size // 7)
+    texts = Texts(packed, plain.offsets)
+    assert list(texts) == list(plain) and texts[49] == "texte numéro 49 🚀"
+    assert list(Texts.join([texts[10:12], texts[0:1]])) == [plain[10], plain[11], plain[0]]
+    assert len(packed._kept) <= 2  # only the last chunks read stay decompressed

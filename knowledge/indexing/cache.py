@@ -9,8 +9,9 @@ Format, safe to load whatever the folder holds (plain numpy arrays, never pickle
     document    UTF-8 JSON {"version", "stamps", "avg_length", "names", "group_keys", "notes" (without passages),
                 "sections", "extras" (cells, headers and links of the passages that have them)}
     vocabulary  the terms, NUL-separated UTF-8, in id order
-    p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer,
-                p_text, and their offsets in it, p_text_offsets)
+    p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer in
+                zlib chunks of 1 MB, p_text with the chunks' bounds in p_text_chunks, and each
+                text's offsets in the buffer, p_text_offsets)
     typo_*      the words typos are looked up among, NUL-separated by first letter and length (groups in
                 "typo_keys", bounds in typo_offsets), and their alphabetical order (typo_sorted)
     g_*         the translation groups: each group's notes (positions in "notes"), one group after the other
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..columns import KINDS, PassageColumns, Texts
+from ..columns import KINDS, CompressedBytes, PassageColumns, Texts
 from ..dense import NoteVectors, Projection
 from ..encoder import Encoder, encoder_package_version
 from ..index import Index, PostingTable, SavedTables, TypoWords
@@ -204,7 +205,7 @@ class Pieces:
 
 
 # Read in place (memory-mapped), never copied into memory: a question reads a few postings of them.
-MAPPED = frozenset({"t_items", "t_weights", "i_items", "k_items"})
+MAPPED = frozenset({"t_items", "t_weights", "i_items", "k_items", "p_text"})
 
 
 def write_npz(file, arrays: dict[str, np.ndarray | Pieces]) -> None:
@@ -264,18 +265,23 @@ def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarra
     arrays["p_position"] = columns.positions
     arrays["p_line"] = columns.lines
     arrays["p_section"] = columns.section_ids
-    arrays["p_text"] = columns.texts.data[columns.texts.offsets[0]:columns.texts.offsets[-1]]
+    packed = CompressedBytes.of(np.asarray(columns.texts.data[columns.texts.offsets[0]:columns.texts.offsets[-1]]))
+    arrays["p_text"] = packed.chunks
+    arrays["p_text_chunks"] = packed.bounds
     arrays["p_text_offsets"] = columns.texts.offsets - columns.texts.offsets[0]
 
 
 def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     raw_notes = data["notes"]
     kinds = arrays["p_kind"]
-    offsets = arrays["p_text_offsets"]
-    if offsets.size != kinds.size + 1 or (offsets.size and (offsets[0] != 0 or offsets[-1] != arrays["p_text"].size
+    offsets, bounds = arrays["p_text_offsets"], arrays["p_text_chunks"]
+    size = int(offsets[-1]) if offsets.size else 0
+    if bounds.size != -(-size // CompressedBytes.CHUNK) + 1 or int(bounds[-1]) != arrays["p_text"].size:
+        raise ValueError("passage texts and their chunks disagree")
+    if offsets.size != kinds.size + 1 or (offsets.size and (offsets[0] != 0
                                                              or np.any(np.diff(offsets) < 0))):
         raise ValueError("passage texts and columns disagree")
-    texts = Texts(arrays["p_text"], offsets)
+    texts = Texts(CompressedBytes(arrays["p_text"], bounds, size), offsets)
     columns = PassageColumns(
         kinds, arrays["p_position"].reshape(-1, 3), arrays["p_line"], arrays["p_section"],
         tuple(tuple(section) for section in data["sections"]), texts,
