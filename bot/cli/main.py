@@ -11,6 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
+
+# At the top, not inside version(): a stop signal landing in a function's import left the name its
+# `except` clause needs unbound (UnboundLocalError: exit 1 instead of a clean stop).
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TextIO
 
@@ -42,9 +47,7 @@ def locale_option(value: str) -> str:
 
 def version() -> str:
     try:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as installed
-        return installed("notes-bot")
+        return installed_version("notes-bot")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"
 
