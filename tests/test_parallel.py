@@ -55,7 +55,7 @@ def test_workers_read_the_same_notes_and_terms_as_one_process(notes: Path, alway
 
     assert parallel.notes == serial.notes  # every field, every passage, same order
     assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems]
-    assert any("broken-en.md:2: invalid YAML" in str(p) for p in parallel.problems)  # by path and the line the bracket opens
+    assert any("broken-en.md:2: invalid YAML" in str(p) for p in parallel.problems)  # the line its bracket opens
     assert set(reader.terms) == {note.path for note in serial.notes}
     alone = Vocabulary()
     parts = []
