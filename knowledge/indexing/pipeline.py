@@ -56,9 +56,9 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
     # The language model and the sentence encoder load while the rest is indexed, so that the first
     # question does not wait for them: not while workers fork (none should inherit them half loaded).
     encoder = load_encoder() if options.semantic else None
-    warm_ups = [threading.Thread(target=detect_language, args=("warm up",), name="language-model")]
+    warm_ups = [threading.Thread(target=_warm, args=(lambda: detect_language("warm up"),), name="language-model")]
     if encoder is not None and hasattr(encoder, "load"):
-        warm_ups.append(threading.Thread(target=encoder.load, name="sentence-encoder"))
+        warm_ups.append(threading.Thread(target=_warm, args=(encoder.load,), name="sentence-encoder"))
     for thread in warm_ups:
         thread.start()
 
@@ -122,6 +122,15 @@ def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset
         return None
     affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed}
     return index, cache.names | untranslated_names(index.groups[g] for g in affected)
+
+
+def _warm(load: Callable[[], object]) -> None:
+    """Load a model ahead of the first question. A failure here (a stop signal landing in an import
+    the main thread shares, say) is not this thread's to report: the first question loads it again."""
+    try:
+        load()
+    except Exception:
+        _log.debug("Loading ahead of the first question failed", exc_info=True)
 
 
 def _for_phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] | None:
