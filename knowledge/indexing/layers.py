@@ -24,6 +24,13 @@ MAX_LAYERS = 8
 MAX_LAYERED_SHARE = 0.1  # past this share of passages in layers, a full build is cheaper to search
 
 
+def affected_groups(old: Index, new: Index, changed: list[Note], removed: list[str]) -> set[int]:
+    """The groups of `new` (apply_changes of `old`) that changed notes joined or removed notes left
+    (group ids stay across apply_changes: new groups are appended)."""
+    return {int(new.note_group[new.note_ids[note.path]]) for note in changed} | \
+        {int(old.note_group[old.note_ids[path]]) for path in removed}
+
+
 def apply_changes(index: Index, changed: list[Note], removed: list[str]) -> Index | None:
     """The index with `changed` notes (new or edited, by path) and without `removed` paths,
     or None when only a full build can do it right."""

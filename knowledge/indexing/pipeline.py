@@ -30,7 +30,7 @@ from ..suggest import Choices
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
 from .cache import empty as empty_cache
 from .grouping import group_translations
-from .layers import apply_changes
+from .layers import affected_groups, apply_changes
 from .postings import assemble_index
 from .reading import ParallelReader, default_workers
 from .vectors import sentence_rows
@@ -120,7 +120,7 @@ def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset
     index = apply_changes(base, changed, removed)
     if index is None:
         return None
-    affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed}
+    affected = affected_groups(base, index, changed, removed)
     return index, cache.names | untranslated_names(index.groups[g] for g in affected)
 
 

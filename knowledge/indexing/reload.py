@@ -12,7 +12,7 @@ from ..model import Note
 from ..names import untranslated_names
 from ..notes import load_notes
 from .cache import SavedVectors
-from .layers import apply_changes
+from .layers import affected_groups, apply_changes
 from .pipeline import build_engine
 from .vectors import embed_changed
 
@@ -42,9 +42,7 @@ def with_changes(engine: Engine, changed: list[Note], removed: list[str]) -> Eng
     index = apply_changes(old, changed, removed)
     if index is None:
         return None
-    # Group ids stay across apply_changes (new groups are appended).
-    affected = {int(index.note_group[index.note_ids[note.path]]) for note in changed} | \
-        {int(old.note_group[old.note_ids[path]]) for path in removed}
+    affected = affected_groups(old, index, changed, removed)
     vectors = engine.vectors
     if index.dense is not None and engine.encoder is not None and affected:
         dense, vectors = embed_changed(engine.encoder, index, affected, vectors, index.dense)

@@ -50,8 +50,8 @@ def _vectors(encoder: Encoder, notes: Sequence[Note], saved: SavedVectors, worke
     raw = embed_texts(encoder, texts, workers, progress)
     kept = {key: known[key] for key in map(content_key, notes) if key in known}
     projection = saved.projection
-    rows = len(raw) + sum(len(v.rows) for v in kept.values())
-    if projection is None or (learn and projection.rows < MIN_ROWS <= rows):
+    row_count = len(raw) + sum(len(v.rows) for v in kept.values())
+    if projection is None or (learn and projection.rows < MIN_ROWS <= row_count):
         # Learned now: the first build, or a blog that was too small to learn from (its rows were
         # kept unprojected, so they can be learned from and projected now).
         old = [v.rows for v in kept.values()] if projection is not None else []
