@@ -26,7 +26,7 @@ from .encoder import Encoder
 from .index import Index
 from .model import Answer, LoadProblem, Note, NoteGroup
 from .search import SearchResult, search
-from .suggest import Choices, suggest
+from .suggest import Choices, LazyChoices, suggest
 
 _log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Engine:
     problems: tuple[LoadProblem, ...]
     folders: tuple[Path, ...] = ()
     options: EngineOptions = field(default_factory=EngineOptions)
-    choices: Choices = field(default_factory=lambda: Choices((), ()))
+    choices: LazyChoices = field(default_factory=lambda: LazyChoices(lambda: Choices((), ())))
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)  # path → (size, mtime_ns)
     saving: threading.Thread | None = field(default=None, repr=False, compare=False)  # the cache being written
     encoder: Encoder | None = field(default=None, repr=False, compare=False)  # None: word search only
@@ -106,7 +106,7 @@ class Engine:
     def suggest(self, prefix: str, limit: int = 25) -> list[str]:
         """Up to `limit` note titles or table facts matching what the user typed so far
         (for autocomplete); never raises, returns titles for an empty prefix."""
-        return suggest(self.index, self.choices, clean_question(prefix, 200), limit)
+        return suggest(self.index, self.choices.get(), clean_question(prefix, 200), limit)
 
     def translations(self, path: str) -> tuple[str, ...]:
         """The languages of the note at `path` (a `Source.path`) and of its translations; () if it is gone."""

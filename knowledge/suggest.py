@@ -1,6 +1,8 @@
 """Autocomplete: what the user typed so far → note titles and table facts worth asking about."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -39,6 +41,31 @@ class Choices:
                 seen[text] = None
                 fresh.append(text)
         return Choices(self.texts + tuple(fresh), self.folded + tuple(fold(t) for t in fresh))
+
+
+class LazyChoices:
+    """Choices made on first use, once (a start at 45k notes would spend most of a second on them;
+    the first keystroke of an autocomplete pays instead). Safe to share between threads."""
+
+    def __init__(self, make: Callable[[], Choices]) -> None:
+        self._make: Callable[[], Choices] | None = make
+        self._made: Choices | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of_groups(cls, groups: tuple[NoteGroup, ...]) -> LazyChoices:
+        return cls(lambda: Choices.from_groups(groups))
+
+    def get(self) -> Choices:
+        with self._lock:
+            if self._made is None:
+                assert self._make is not None
+                self._made, self._make = self._make(), None
+            return self._made
+
+    def with_notes(self, notes: list[Note]) -> LazyChoices:
+        """These choices and those of `notes`, made when first used."""
+        return LazyChoices(lambda: self.get().with_notes(notes))
 
 
 def _clip(text: str) -> str:

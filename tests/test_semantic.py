@@ -1,6 +1,7 @@
 """Sentence vectors: cross-language answers, the vectors cache, switching them off, reloads."""
 from __future__ import annotations
 
+import mmap
 import shutil
 from pathlib import Path
 
@@ -122,10 +123,20 @@ def test_the_vectors_cache_round_trips_and_rejects_another_version(tmp_path: Pat
     assert list(loaded.vectors) == ["abc"] and np.array_equal(loaded.vectors["abc"].rows, vectors["abc"].rows)
     assert list(loaded.vectors["abc"].passages) == [-1, 3]
     assert np.array_equal(loaded.projection.basis, projection.basis) and loaded.projection.rows == 1000
+    # The rows are mapped from the file, not read into memory: a start copies them once, into the index.
+    assert any(isinstance(base, mmap.mmap) for base in _bases(loaded.vectors["abc"].rows))
     assert load_vectors(tmp_path, "v2").vectors == {}
     (tmp_path / VECTORS_FILE).write_bytes(b"not a zip")
     assert load_vectors(tmp_path, "v1").vectors == {}
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def _bases(array: np.ndarray) -> list[object]:
+    found, base = [], array.base
+    while base is not None:
+        found.append(base)
+        base = getattr(base, "base", None)
+    return found
 
 
 def test_known_rows_are_reused_by_content(tmp_path: Path) -> None:

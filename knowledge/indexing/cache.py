@@ -31,6 +31,7 @@ import struct
 import tempfile
 import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -86,11 +87,17 @@ def load_cache(folder: Path) -> Cache:
     try:
         path = folder / CACHE_FILE
         with zipfile.ZipFile(path) as archive:
-            data = json.loads(_member(path, archive, "document").tobytes().decode("utf-8"))
-            if not isinstance(data, dict) or data.get("version") != cache_version():
+            document = _member(path, archive, "document").tobytes().decode("utf-8")
+            if f'"version": "{cache_version()}"' not in document[:100]:
                 return empty()  # before reading the arrays: a stale cache is not worth loading
-            arrays = {name: _member(path, archive, name) for name in
-                      (info.filename.removesuffix(".npy") for info in archive.infolist()) if name != "document"}
+            names = [info.filename.removesuffix(".npy") for info in archive.infolist()]
+            # The members inflate in threads (zlib lets go of the GIL) while this one decodes the JSON.
+            with ThreadPoolExecutor(2, thread_name_prefix="index-cache-read") as pool:
+                reading = {name: pool.submit(_member, path, archive, name) for name in names if name != "document"}
+                data = json.loads(document)
+                arrays = {name: future.result() for name, future in reading.items()}
+        if not isinstance(data, dict) or data.get("version") != cache_version():
+            return empty()
         return _decode(data, arrays)
     except FileNotFoundError:
         return empty()
@@ -124,7 +131,8 @@ def _member(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarray:
     if offset + int(np.prod(shape)) * dtype.itemsize > info.header_offset + 30 + name_length + extra_length + \
             info.file_size:
         raise ValueError(f"{name}: shorter than its header says")
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+    # A plain array over the mapping: slicing a memmap costs a Python call per slice (26k slices at start).
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape).view(np.ndarray)
 
 
 def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
@@ -205,7 +213,7 @@ class Pieces:
 
 
 # Read in place (memory-mapped), never copied into memory: a question reads a few postings of them.
-MAPPED = frozenset({"t_items", "t_weights", "i_items", "k_items", "p_text"})
+MAPPED = frozenset({"t_items", "t_weights", "i_items", "k_items", "p_text", "rows"})
 
 
 def write_npz(file, arrays: dict[str, np.ndarray | Pieces]) -> None:
@@ -311,13 +319,17 @@ class SavedVectors:
 
 
 def load_vectors(folder: Path, version: str) -> SavedVectors:
-    """The rows kept in `folder`, or none (missing, another encoder or recipe, damaged)."""
+    """The rows kept in `folder`, or none (missing, another encoder or recipe, damaged). The rows
+    are mapped in place, not read: a start copies them once, into the index's matrix."""
+    path = folder / VECTORS_FILE
     try:
-        with np.load(folder / VECTORS_FILE, allow_pickle=False) as npz:
-            if str(npz["version"]) != version:
+        with zipfile.ZipFile(path) as archive:
+            if str(_member(path, archive, "version")) != version:
                 return SavedVectors({})
-            hashes, counts, rows, passages = npz["hashes"], npz["counts"], npz["rows"], npz["passages"]
-            projection = Projection(npz["mean"], npz["basis"], int(npz["projection_rows"]))
+            hashes, counts, rows, passages = (_member(path, archive, name)
+                                              for name in ("hashes", "counts", "rows", "passages"))
+            projection = Projection(_member(path, archive, "mean"), _member(path, archive, "basis"),
+                                    int(_member(path, archive, "projection_rows")))
         if counts.sum() != len(rows) or len(rows) != len(passages) or len(hashes) != len(counts):
             raise ValueError("rows and counts disagree")
         if rows.ndim != 2 or rows.shape[1] != projection.basis.shape[1]:
@@ -327,7 +339,7 @@ def load_vectors(folder: Path, version: str) -> SavedVectors:
                              for h, c, e in zip(hashes.tolist(), counts.tolist(), ends.tolist())}, projection)
     except FileNotFoundError:
         return SavedVectors({})
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, struct.error) as error:
         _log.warning("Ignoring the vectors cache in %s: %s", folder, error)
         return SavedVectors({})
 

@@ -26,7 +26,7 @@ from ..index import Index
 from ..model import Note
 from ..names import untranslated_names
 from ..notes import load_notes
-from ..suggest import Choices
+from ..suggest import LazyChoices
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
 from .cache import empty as empty_cache
 from .grouping import group_translations
@@ -83,7 +83,7 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
         vectors = rows.vectors
         new_vectors = rows.embedded > 0 or vectors.keys() != kept.vectors.keys()
 
-    choices = Choices.from_groups(index.groups)
+    choices = LazyChoices.of_groups(index.groups)
     for thread in warm_ups:
         thread.join()
     saving = None
