@@ -16,7 +16,11 @@ from ..model import Note, NoteGroup
 
 SECTION_CHARS = 250  # of a section's text: its start says what it is about; tokens cost time
 PASSAGE_CHARS = 120  # of each passage added to a section's text
-RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/one-per-group/v2"  # changes when rows would differ
+UNIT_CHARS = 160  # of one fact's own row: a list item, a table row, a paragraph's start
+UNIT_KINDS = frozenset({"item", "row", "paragraph"})
+MIN_UNIT_WORDS = 3  # shorter pieces ("Yes", a bare link) say nothing alone
+INTRODUCING = (":", "：")  # a passage ending so introduces the next: its meaning holds for both
+RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/units-{UNIT_CHARS}/one-per-group/v4"  # changes when rows would differ
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,15 @@ def note_rows(note: Note) -> NoteRows:
         if passage.kind != "heading":
             pieces.append(passage.text[:PASSAGE_CHARS])
     close()
+    # Then one row per fact: a question about one list item or table row is closest to that row alone.
+    # Alone: a command or code after an item that introduces it only blurs what the item says
+    # (bench/rows.py: appending it cost a third of the cross-language firsts); the answer shows it.
+    introduced = False
+    for i, passage in enumerate(note.passages):
+        if passage.kind in UNIT_KINDS and len(passage.text.split()) >= MIN_UNIT_WORDS and not introduced:
+            texts.append(passage.text[:UNIT_CHARS])
+            starts.append(i)
+        introduced = passage.kind != "heading" and passage.text.rstrip().endswith(INTRODUCING)
     return NoteRows(tuple(texts), tuple(starts))
 
 
