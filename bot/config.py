@@ -80,6 +80,7 @@ class NotesConfig:
 @dataclass(frozen=True)
 class AnswersConfig:
     min_confidence: float | None = None  # None: the engine's tuned default
+    not_sure_confidence: float | None = None  # None: the engine's measured default
     semantic: bool = _ENGINE_DEFAULTS.semantic  # sentence vectors beside word search (cross-language, paraphrase)
 
 
@@ -153,6 +154,8 @@ class Config:
         )
         if self.answers.min_confidence is not None:
             options = replace(options, min_confidence=self.answers.min_confidence)
+        if self.answers.not_sure_confidence is not None:
+            options = replace(options, not_sure_confidence=self.answers.not_sure_confidence)
         return options
 
     @property
@@ -382,8 +385,11 @@ class _Reader:
         sec = self.section(raw, key, AnswersConfig)
         default = AnswersConfig()
         value = sec.get("min_confidence", default.min_confidence)
+        not_sure = sec.get("not_sure_confidence", default.not_sure_confidence)
         return AnswersConfig(
             min_confidence=None if value is None else self.number(value, f"{key}.min_confidence", 0.0, 1.0),
+            not_sure_confidence=None if not_sure is None else self.number(not_sure, f"{key}.not_sure_confidence",
+                                                                          0.0, 1.0),
             semantic=self.boolean(sec.get("semantic", default.semantic), f"{key}.semantic"),
         )
 

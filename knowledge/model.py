@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # Canonical language codes used everywhere in the engine and the bot.
@@ -87,10 +88,14 @@ class NoteGroup:
 
     @property
     def original(self) -> Note:
-        """The untranslated note (front matter `translated: false`), else English, else the first."""
+        """The untranslated note (front matter `translated: false`), else the one that does not say it
+        is a translation (`translated: true`) while others do, else English, else the first."""
         for note in self.notes:
             if note.meta.get("translated") is False:
                 return note
+        unmarked = [note for note in self.notes if note.meta.get("translated") is not True]
+        if len(unmarked) == 1 and len(self.notes) > 1:
+            return unmarked[0]
         return self.in_language("en") or self.notes[0]
 
 
@@ -102,13 +107,35 @@ class Source:
     url: str | None = None
 
 
+class Outcome(StrEnum):
+    """What became of a question: an answer, an offer of the closest passage, or "I don't know"."""
+
+    ANSWERED = "answered"
+    NOT_SURE = "not_sure"  # below the answer gate, yet close: the closest passage is offered, not asserted
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Closest:
+    """The passage a "not sure" reply offers: built like an answer (same translation and passage
+    rules), shown under a line that says the notes may not answer the question."""
+
+    text: str
+    source: Source
+    section: tuple[str, ...] = ()
+
+    @property
+    def language(self) -> str:
+        return self.source.lang
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the engine says to one question; rendering (text, JSON, embeds) happens elsewhere."""
 
     question: str
     language: str  # detected language of the question (or the locale hint when too short)
-    answered: bool
+    answered: bool  # a real answer (never a "not sure" offer: see `outcome`)
     text: str  # the passage-derived answer text, "" when not answered
     answer_language: str  # language of `text` (the asker's language when not answered)
     sources: tuple[Source, ...] = ()
@@ -119,6 +146,13 @@ class Answer:
     covered: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     covered_title: str = ""
+    closest: Closest | None = None  # "not sure": never set when `answered`
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.answered:
+            return Outcome.ANSWERED
+        return Outcome.NOT_SURE if self.closest is not None else Outcome.UNKNOWN
 
     @property
     def translated_elsewhere(self) -> bool:

@@ -64,6 +64,18 @@ def test_chat_answers_each_line_until_an_empty_one() -> None:
     assert "Sí — DeepSeek" in done.stdout and "never read" not in done.stdout
 
 
+def test_chat_and_ask_show_not_sure_from_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"  # a gate nothing passes: the seed note is offered, not answered
+    config.write_text("answers:\n  min_confidence: 1.0\n  not_sure_confidence: 0.5\n", encoding="utf-8")
+    chat = run("chat", "--config", str(config), "--no-cache", stdin="¿DeepSeek usa vLLM?\n\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "No estoy seguro de que las notas respondan a esto." in chat.stdout and "Sí — DeepSeek" in chat.stdout
+    asked = run("ask", "--json", "--config", str(config), "--no-cache", "does DeepSeek use vLLM?")
+    reply = json.loads(asked.stdout)
+    assert reply["answered"] is False and reply["outcome"] == "not_sure"
+    assert reply["closest"]["answer"].startswith("Yes — DeepSeek")
+
+
 def test_check_counts_languages_and_fails_on_a_broken_note(tmp_path: Path) -> None:
     ok = run("check")
     assert ok.returncode == 0 and "en       1" in ok.stdout and "es       1" in ok.stdout and "no problems" in ok.stdout

@@ -41,6 +41,7 @@ def test_repo_config_yaml_is_valid_and_complete():
     assert config.journal == defaults.journal
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
     for key in ("folders", "base_url", "fallback_languages", "max_note_bytes", "workers", "watch", "min_confidence",
+                "not_sure_confidence",
                 "token_env", "guild_ids", "channels", "trigger", "dms", "reply_in_thread",
                 "unknown_in_channels", "cooldown", "rate", "per_seconds", "admin_role_ids",
                 "admin_user_ids", "data_dir", "api_url", "gateway_url", "level", "journal", "enabled", "path",
@@ -78,6 +79,7 @@ notes:
   workers: 2
 answers:
   min_confidence: 0.5
+  not_sure_confidence: 0.25
 discord:
   token_env: MY_TOKEN
   guild_ids: [111, "222"]
@@ -104,7 +106,7 @@ logging:
     assert config.logging.level == "DEBUG"
     assert config.engine_options() == EngineOptions(
         fallback_languages=("es", "original"), base_url="https://blog.example/", max_note_bytes=1000,
-            min_confidence=0.5,
+            min_confidence=0.5, not_sure_confidence=0.25,
         workers=2,
     )
 
@@ -135,6 +137,8 @@ def test_empty_file_means_defaults(tmp_path):
         ("discord: [1, 2]\n", r"^discord: expected a mapping of keys, got a list$"),
         ("- a\n- b\n", r"^\(top level\): expected a mapping"),
         ("answers:\n  min_confidence: 2\n", r"^answers\.min_confidence: expected a number between 0.0 and 1.0, got 2$"),
+        ("answers:\n  not_sure_confidence: -0.1\n",
+         r"^answers\.not_sure_confidence: expected a number between 0.0 and 1.0, got -0.1$"),
         ("notes:\n  base_url: blog.example\n", r"^notes\.base_url: expected a URL starting with http:// or https://"),
         ("notes:\n  max_note_bytes: 1.5\n", r"^notes\.max_note_bytes: expected an integer, got 1.5$"),
         ("notes:\n  workers: 0\n", r"^notes\.workers: expected an integer of at least 1, got 0$"),

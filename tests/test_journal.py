@@ -142,6 +142,23 @@ def test_a_failed_write_is_logged_and_the_journal_goes_on(path, caplog):
     journal.close()
 
 
+def test_a_schema_3_journal_gains_not_sure_and_its_rows_read_as_they_were(path):
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1] + MIGRATIONS[2] + "PRAGMA user_version = 3;")
+    conn.execute("INSERT INTO questions (id, asked_at, via, channel_kind, question, question_lang, answered)"
+                 " VALUES (1, ?, 'slash', 'text', 'old', 'en', 0)", (NOW,))
+    conn.commit()
+    conn.close()
+    journal = Journal.open(path, clock=lambda: NOW)
+    journal.record(asked(2, NOW, "offered", not_sure=True, source_path="a.md", source_title="A")).result()
+    journal.record(asked(3, NOW, "answered", answered=True, not_sure=True)).result()  # an answer is never "not sure"
+    rows = journal.rows(0).result()
+    journal.close()
+    assert [(r.id, r.answered, r.not_sure) for r in rows] == [(1, False, False), (2, False, True), (3, True, False)]
+    assert rows[1].source_title == "A"
+
+
 def test_a_journal_that_kept_its_key_inside_moves_it_to_the_key_file(path):
     # Schema 2 kept the voters' key in the database, where a copy of the file carried it.
     path.parent.mkdir(parents=True)

@@ -20,9 +20,10 @@ NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.UTC).timestamp()
 
 
 def row(id: int, question: str | None, answered: bool = False, *, when: float = NOW, up: int = 0, down: int = 0,
-        lang: str = "en", path: str | None = None, title: str | None = None, via: str = "slash") -> JournalRow:
-    return JournalRow(id, when, 1, via, "text", question, lang, answered, path, title, lang if answered else None,
-                      up, down)
+        lang: str = "en", path: str | None = None, title: str | None = None, via: str = "slash",
+        not_sure: bool = False) -> JournalRow:
+    return JournalRow(id, when, 1, via, "text", question, lang, answered, path, title,
+                      lang if answered or not_sure else None, up, down, not_sure)
 
 
 # --------------------------------------------------------------------------- grouping
@@ -64,6 +65,26 @@ def test_unanswered_groups_count_unanswered_and_down_voted_and_skip_the_rest():
     assert groups[0].examples[0] == "What is the capital of Mongolia?" and len(groups[0].examples) == 3
     assert groups[0].languages == ("en", "es")
     assert groups[1].notes == ("vLLM Adoption",)
+
+
+def test_not_sure_replies_are_grouped_apart_with_the_notes_they_offered():
+    rows = [
+        row(1, "What is the capital of Mongolia?"),
+        row(2, "Is DeepSeek on vLLM?", not_sure=True, path="v.md", title="vLLM Adoption"),
+        row(3, "is deepseek on vllm", not_sure=True, path="v.md", title="vLLM Adoption", down=1),
+        row(4, "Tallest mountain?", not_sure=True, path="m.md", title="Mountains", up=1),
+    ]
+    unanswered, not_sure = reports.unanswered_groups(rows), reports.not_sure_groups(rows)
+    assert [(g.count, g.unanswered, g.not_sure) for g in unanswered] == [(1, 1, 0)]  # only the "I don't know"
+    assert [(g.count, g.unanswered, g.not_sure, g.downvoted) for g in not_sure] == [(2, 0, 2, 1), (1, 0, 1, 0)]
+    assert not_sure[0].notes == ("vLLM Adoption",) and not_sure[1].notes == ("Mountains",)
+    text = reports.unanswered_text(unanswered, 7, not_sure)
+    assert text.index("Unanswered or down-voted") < text.index("Not sure (the closest passage offered)")
+    assert "closest offered: vLLM Adoption" in text and "“Tallest mountain?”" in text
+    assert reports.unanswered_json(unanswered, 7, not_sure)["not_sure"][0]["count"] == 2
+    stats = reports.stats(rows, NOW, 1)
+    assert (stats.asked, stats.answered, stats.not_sure) == (4, 0, 3)
+    assert "0 answered (0%), 3 not sure" in reports.stats_text(stats, 1)
 
 
 # --------------------------------------------------------------------------- statistics

@@ -31,9 +31,9 @@ def report(config: Config, kind: str, days: int, as_json: bool, out: TextIO, err
     finally:
         journal.close()
     if kind == "unanswered":
-        groups = reports.unanswered_groups(rows)
-        text = (json.dumps(reports.unanswered_json(groups, days), ensure_ascii=False) + "\n" if as_json
-                else reports.unanswered_text(groups, days))
+        groups, not_sure = reports.unanswered_groups(rows), reports.not_sure_groups(rows)
+        text = (json.dumps(reports.unanswered_json(groups, days, not_sure), ensure_ascii=False) + "\n" if as_json
+                else reports.unanswered_text(groups, days, not_sure))
     else:
         stats = reports.stats(rows, now, days)
         text = (json.dumps(reports.stats_json(stats, days), ensure_ascii=False) + "\n" if as_json

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from knowledge.model import Answer
+from knowledge.model import Answer, Outcome
 
 from ..journal.store import Asked
 from .render import Reply
@@ -69,20 +69,30 @@ def with_buttons(replies: list[Reply], view: discord.ui.View | None) -> list[Rep
 def after_answer(bot: NotesBot, origin: Origin, answer: Answer) -> discord.ui.View | None:
     journal = bot.journal
     if journal is not None and _worth_journaling(bot, origin, answer):
-        source = answer.sources[0] if answer.answered and answer.sources else None
-        journal.record(Asked(
-            id=origin.id, asked_at=origin.created_at, via=origin.via, channel_kind=origin.channel_kind,
-            question=answer.question, question_lang=answer.language, answered=answer.answered,
-            guild_id=origin.guild_id, user_id=origin.user_id,
-            source_path=source.path if source else None, source_title=source.title if source else None,
-            answer_lang=answer.answer_language if answer.answered else None, score=answer.score,
-        ))
+        journal.record(asked(origin, answer))
     languages: tuple[str, ...] = ()
     # "Show in" re-asks the journaled question; with retention_days 0 its text is never kept.
     if answer.answered and answer.sources and bot.config.journal.retention_days > 0:
         languages = bot.engine.translations(answer.sources[0].path)
     return answer_view(answer, bot.catalog, entry=origin.id, asker=origin.user_id, languages=languages,
                        journal=journal is not None)
+
+
+def asked(origin: Origin, answer: Answer) -> Asked:
+    """The journal's row for an answer: its source, or the passage a "not sure" reply offered."""
+    if answer.answered and answer.sources:
+        source, lang = answer.sources[0], answer.answer_language
+    elif answer.closest is not None:
+        source, lang = answer.closest.source, answer.closest.language
+    else:
+        source, lang = None, None
+    return Asked(
+        id=origin.id, asked_at=origin.created_at, via=origin.via, channel_kind=origin.channel_kind,
+        question=answer.question, question_lang=answer.language, answered=answer.answered,
+        guild_id=origin.guild_id, user_id=origin.user_id,
+        source_path=source.path if source else None, source_title=source.title if source else None,
+        answer_lang=lang, score=answer.score, not_sure=answer.outcome is Outcome.NOT_SURE,
+    )
 
 
 def _worth_journaling(bot: NotesBot, origin: Origin, answer: Answer) -> bool:
@@ -93,4 +103,4 @@ def _worth_journaling(bot: NotesBot, origin: Origin, answer: Answer) -> bool:
     return bool(answer.question)
 
 
-__all__ = ["Origin", "ReplyWithView", "after_answer", "channel_kind", "with_buttons"]
+__all__ = ["Origin", "ReplyWithView", "after_answer", "asked", "channel_kind", "with_buttons"]

@@ -34,6 +34,7 @@ MAX_MESSAGES = 3
 
 ANSWER_COLOUR = discord.Colour.blurple()
 UNKNOWN_COLOUR = discord.Colour.light_grey()
+NOT_SURE_COLOUR = discord.Colour.gold()
 PROBLEM_COLOUR = discord.Colour.orange()
 
 
@@ -312,6 +313,11 @@ def answer_page(answer: Answer, catalog: Catalog, *, question_url: str | None = 
     # is trusted): kept, so code stays code; it still cannot ping (the bot's AllowedMentions.none).
     title = literal_line(answer.question, TITLE_LIMIT) or None
     framed = frame(answer, catalog, title=lambda t: _link_title(one_line(t)), url=_link_url)
+    if answer.closest is not None:
+        # Not sure: the line that says so on top, so the passage below reads as an offer, not an answer.
+        # No "Answer in <language>" footer: it is not an answer.
+        body = [*(f"*{line}*" for line in framed.lines), answer.closest.text, *framed.sources]
+        return Page(title=title, url=question_url, body="\n\n".join(body), colour=NOT_SURE_COLOUR)
     if not answer.answered:
         return Page(title=title, url=question_url, body="\n\n".join(framed.lines), colour=UNKNOWN_COLOUR)
     body = [answer.text]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from knowledge.i18n import Catalog
-from knowledge.model import Answer
+from knowledge.model import Answer, Outcome
 
 from ..catalog import ui_language
 from ..journal.store import JournalError, JournalRow
@@ -163,8 +163,9 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (VoteButton, Show
 
 def answer_view(answer: Answer, catalog: Catalog, *, entry: int, asker: int, languages: tuple[str, ...],
                 journal: bool) -> discord.ui.View | None:
-    """The buttons for one answer; None for "I don't know" (nothing to vote on, show or keep)."""
-    if not answer.answered:
+    """The buttons for one answer; for "not sure", the votes and Delete (was the passage offered the
+    answer after all?); None for "I don't know" (nothing to vote on, show or keep)."""
+    if answer.outcome is Outcome.UNKNOWN:
         return None
     ui = answer.language
     view = discord.ui.View(timeout=None)
@@ -172,7 +173,7 @@ def answer_view(answer: Answer, catalog: Catalog, *, entry: int, asker: int, lan
         view.add_item(VoteButton(entry, "up"))
         view.add_item(VoteButton(entry, "down"))
     view.add_item(DeleteButton(asker, catalog.text(ui, "feedback.delete")))
-    if journal:
+    if journal and answer.answered:
         others = [lang for lang in languages if lang != answer.answer_language][:MAX_SHOW_BUTTONS]
         for i, lang in enumerate(others):
             label = catalog.text(ui, "feedback.show_in", language=catalog.language_name(lang, ui))

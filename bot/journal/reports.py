@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,12 +27,13 @@ BLOCK = 256  # wordings compared per cdist call in group_similar
 @dataclass(frozen=True)
 class QuestionGroup:
     count: int  # questions in the group
-    unanswered: int
-    downvoted: int  # answered, with more 👎 than 👍
+    unanswered: int  # "I don't know"
+    downvoted: int  # answered or offered, with more 👎 than 👍
     examples: tuple[str, ...]  # the most frequent distinct wordings, most frequent first
     languages: tuple[str, ...]  # most frequent first
-    notes: tuple[str, ...]  # titles of the notes that gave the down-voted answers
+    notes: tuple[str, ...]  # titles of the notes that gave the down-voted answers, or (not sure) the offers
     last_asked: float
+    not_sure: int = 0  # "not sure": the closest passage offered
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Stats:
     languages: tuple[tuple[str, int], ...]  # question languages, most frequent first
     via: tuple[tuple[str, int], ...]  # slash, mention, channel, ...
     top_notes: tuple[NoteCount, ...]
+    not_sure: int = 0  # not answered, the closest passage offered
 
     @property
     def answer_rate(self) -> float:
@@ -122,25 +124,44 @@ def group_similar(texts: Sequence[str], threshold: float = SIMILARITY) -> list[l
 
 
 def _downvoted(row: JournalRow) -> bool:
-    return row.answered and row.down > row.up
+    return (row.answered or row.not_sure) and row.down > row.up
+
+
+def _unknown(row: JournalRow) -> bool:
+    return not row.answered and not row.not_sure
 
 
 def unanswered_groups(rows: Sequence[JournalRow], limit: int = 10) -> list[QuestionGroup]:
-    """The most frequent unanswered or down-voted questions (whose text is still kept), grouped."""
-    wanted = [row for row in rows if row.question and (not row.answered or _downvoted(row))]
+    """The most frequent "I don't know"s and down-voted answers (whose text is still kept), grouped.
+    "Not sure" replies are apart: `not_sure_groups`."""
+    wanted = [row for row in rows if row.question and not row.not_sure and (_unknown(row) or _downvoted(row))]
+    return _grouped(wanted, limit, _downvoted)
+
+
+def not_sure_groups(rows: Sequence[JournalRow], limit: int = 10) -> list[QuestionGroup]:
+    """The most frequent "not sure" replies, grouped, with the notes their closest passages came from:
+    a question the notes nearly answer (a passage to reword, a note to extend) is another job than one
+    they do not answer at all."""
+    wanted = [row for row in rows if row.question and row.not_sure]
+    return _grouped(wanted, limit, lambda row: True)
+
+
+def _grouped(wanted: Sequence[JournalRow], limit: int, note_of: Callable[[JournalRow], bool]) -> list[QuestionGroup]:
+    """`wanted` in groups of similar wording, biggest first; `note_of(row)`: whether its source counts."""
     out: list[QuestionGroup] = []
     for members in group_similar([row.question or "" for row in wanted])[:limit]:
         group = [wanted[i] for i in members]
         wordings = Counter(row.question for row in group)
         out.append(QuestionGroup(
             count=len(group),
-            unanswered=sum(not row.answered for row in group),
+            unanswered=sum(_unknown(row) for row in group),
             downvoted=sum(_downvoted(row) for row in group),
             examples=tuple(text for text, _ in wordings.most_common(EXAMPLES) if text),
             languages=tuple(lang for lang, _ in Counter(row.question_lang for row in group).most_common()),
             notes=tuple(title for title, _ in Counter(row.source_title for row in group
-                                                       if _downvoted(row) and row.source_title).most_common()),
+                                                       if note_of(row) and row.source_title).most_common()),
             last_asked=max(row.asked_at for row in group),
+            not_sure=sum(row.not_sure for row in group),
         ))
     return out
 
@@ -179,6 +200,7 @@ def stats(rows: Sequence[JournalRow], now: float, days: int, top: int = 5) -> St
         days=tuple(DayCount(day.isoformat(), asked, answered) for day, (asked, answered) in per_day.items()),
         asked=len(kept),
         answered=sum(row.answered for row in kept),
+        not_sure=sum(row.not_sure for row in kept),
         up=sum(row.up for row in kept),
         down=sum(row.down for row in kept),
         languages=tuple(Counter(row.question_lang for row in kept).most_common()),
@@ -194,23 +216,36 @@ def _when(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def unanswered_text(groups: Sequence[QuestionGroup], days: int) -> str:
-    if not groups:
-        return f"No unanswered or down-voted questions in the last {days} days.\n"
-    lines = [f"Unanswered or down-voted questions, last {days} days (most asked first):", ""]
-    for n, group in enumerate(groups, 1):
-        detail = f"{group.unanswered} unanswered, {group.downvoted} down-voted"
-        lines.append(f"{n}. asked {group.count}× ({detail}; {', '.join(group.languages)}; "
-                     f"last {_when(group.last_asked)})")
-        lines += [f"     “{example}”" for example in group.examples]
-        if group.notes:
-            lines.append(f"     answered from: {'; '.join(group.notes)}")
+def unanswered_text(groups: Sequence[QuestionGroup], days: int, not_sure: Sequence[QuestionGroup] = ()) -> str:
+    if not groups and not not_sure:
+        return f"No unanswered, not-sure or down-voted questions in the last {days} days.\n"
+    lines: list[str] = []
+    if groups:
+        lines += [f"Unanswered or down-voted questions, last {days} days (most asked first):", ""]
+        for n, group in enumerate(groups, 1):
+            detail = f"{group.unanswered} unanswered, {group.downvoted} down-voted"
+            lines.append(f"{n}. asked {group.count}× ({detail}; {', '.join(group.languages)}; "
+                         f"last {_when(group.last_asked)})")
+            lines += [f"     “{example}”" for example in group.examples]
+            if group.notes:
+                lines.append(f"     answered from: {'; '.join(group.notes)}")
+    if not_sure:
+        if lines:
+            lines.append("")
+        lines += [f"Not sure (the closest passage offered), last {days} days:", ""]
+        for n, group in enumerate(not_sure, 1):
+            lines.append(f"{n}. asked {group.count}× ({group.downvoted} down-voted; {', '.join(group.languages)}; "
+                         f"last {_when(group.last_asked)})")
+            lines += [f"     “{example}”" for example in group.examples]
+            if group.notes:
+                lines.append(f"     closest offered: {'; '.join(group.notes)}")
     return "\n".join(lines) + "\n"
 
 
 def stats_text(report: Stats, days: int) -> str:
     lines = [f"Last {days} days: {report.asked} questions, {report.answered} answered "
-             f"({report.answer_rate:.0%}), votes 👍 {report.up} / 👎 {report.down}", "", "per day (asked / answered):"]
+             f"({report.answer_rate:.0%}), {report.not_sure} not sure, votes 👍 {report.up} / 👎 {report.down}", "",
+             "per day (asked / answered):"]
     peak = max((d.asked for d in report.days), default=0) or 1
     for day in report.days:
         lines.append(f"  {day.day}  {day.asked:>5} / {day.answered:<5} {'#' * round(30 * day.asked / peak)}")
@@ -224,8 +259,10 @@ def stats_text(report: Stats, days: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unanswered_json(groups: Sequence[QuestionGroup], days: int) -> dict[str, Any]:
-    return {"days": days, "groups": [asdict(group) for group in groups]}
+def unanswered_json(groups: Sequence[QuestionGroup], days: int,
+                    not_sure: Sequence[QuestionGroup] = ()) -> dict[str, Any]:
+    return {"days": days, "groups": [asdict(group) for group in groups],
+            "not_sure": [asdict(group) for group in not_sure]}
 
 
 def stats_json(report: Stats, days: int) -> dict[str, Any]:
@@ -238,6 +275,7 @@ def stats_json(report: Stats, days: int) -> dict[str, Any]:
 
 
 __all__ = [
-    "DAY", "DayCount", "NoteCount", "QuestionGroup", "Stats", "group_similar", "period_start", "similarity",
+    "DAY", "DayCount", "NoteCount", "QuestionGroup", "Stats", "group_similar", "not_sure_groups", "period_start",
+    "similarity",
     "stats", "stats_json", "stats_text", "unanswered_groups", "unanswered_json", "unanswered_text", "utc_day",
 ]

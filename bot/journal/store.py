@@ -77,6 +77,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TABLE settings;
     """,
+    # 4: "not sure" replies (the closest passage offered, not answered), listed apart from "I don't know";
+    # source_path, source_title and answer_lang then name the passage offered.
+    """
+    ALTER TABLE questions ADD COLUMN not_sure INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -102,6 +107,7 @@ class Asked:
     source_title: str | None = None
     answer_lang: str | None = None
     score: float | None = None
+    not_sure: bool = False  # not answered, the closest passage offered (the source_* fields name it)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ class JournalRow:
     answer_lang: str | None
     up: int = 0
     down: int = 0
+    not_sure: bool = False  # the closest passage was offered (source_path/source_title name it); never with answered
 
 
 _STOP = object()
@@ -273,12 +280,12 @@ class Journal:
             conn.execute(
                 # ON CONFLICT, not OR IGNORE: a redelivered question is skipped, a broken row still fails.
                 "INSERT INTO questions (id, asked_at, via, channel_kind, user_id, question, question_lang,"
-                " answered, source_path, source_title, answer_lang, guild_id, score)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                " answered, source_path, source_title, answer_lang, guild_id, score, not_sure)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (asked.id, asked.asked_at, asked.via, asked.channel_kind,
                  asked.user_id if self.store_user_ids else None, None if expired else asked.question,
                  asked.question_lang, int(asked.answered), asked.source_path, asked.source_title,
-                 asked.answer_lang, asked.guild_id, asked.score),
+                 asked.answer_lang, asked.guild_id, asked.score, int(asked.not_sure and not asked.answered)),
             )
         future = self.submit(write)
         future.add_done_callback(_log_failure)
@@ -324,12 +331,12 @@ def _select(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> li
     sql = (
         "SELECT q.id, q.asked_at, q.guild_id, q.via, q.channel_kind, q.question, q.question_lang, q.answered,"
         " q.source_path, q.source_title, q.answer_lang,"
-        " COALESCE(SUM(v.value = 1), 0), COALESCE(SUM(v.value = -1), 0)"
+        " COALESCE(SUM(v.value = 1), 0), COALESCE(SUM(v.value = -1), 0), q.not_sure"
         f" FROM questions q LEFT JOIN votes v ON v.question_id = q.id {where}"
         " GROUP BY q.id ORDER BY q.asked_at, q.id"
     )
     return [JournalRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8], row[9],
-                       row[10], int(row[11]), int(row[12])) for row in conn.execute(sql, params)]
+                       row[10], int(row[11]), int(row[12]), bool(row[13])) for row in conn.execute(sql, params)]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -10,6 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from knowledge.model import Outcome
+
 from ...catalog import ui_language
 from ..answer_queue import defer_deadline
 from ..client import send_replies
@@ -88,8 +90,9 @@ class AskCog(commands.Cog):
         answer = await self._answer(interaction, question)
         replies = render_answer(answer, self.bot.catalog, question_url=question_url)
         view = after_answer(self.bot, Origin.of_interaction(interaction, "menu" if question_url else "slash"), answer)
-        # "I don't know" is for the asker only; answers are for everyone in the channel.
-        await send_replies(interaction, with_buttons(replies, view), ephemeral=not answer.answered)
+        # "I don't know" is for the asker only; answers, and the passages a "not sure" offers (others
+        # may vote on them), are for everyone in the channel.
+        await send_replies(interaction, with_buttons(replies, view), ephemeral=answer.outcome is Outcome.UNKNOWN)
 
     async def _answer(self, interaction: discord.Interaction[NotesBot], question: str) -> Answer:
         queue = self.bot.answers

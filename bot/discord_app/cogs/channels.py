@@ -71,6 +71,8 @@ class ChannelsCog(commands.Cog):
         locale = message.guild.preferred_locale if message.guild else None
         answer = await self.bot.answer(question.text, locale)
         view = after_answer(self.bot, Origin.of_message(message, question.mode), answer)
+        # Typed questions nobody addressed to the bot get answers only: an offer ("not sure") in a busy
+        # channel is noise, as "I don't know" is; mentions and DMs get all three.
         if not answer.answered and question.mode == "channel":
             if self.bot.config.discord.unknown_in_channels == "react":
                 await self._react(message, UNKNOWN_REACTION)

@@ -35,22 +35,37 @@ CHART_NAME = "questions-per-day.png"
 Days = app_commands.Range[int, 1, MAX_DAYS]
 
 
-def unanswered_page(groups: list[reports.QuestionGroup], catalog: Catalog, lang: str, days: int) -> Page:
+def unanswered_page(groups: list[reports.QuestionGroup], catalog: Catalog, lang: str, days: int,
+                    not_sure: list[reports.QuestionGroup] | None = None) -> Page:
+    """The "I don't know"s and down-voted answers, then apart the "not sure"s with the notes they offered."""
     def t(key: str, **fields: object) -> str:
         return catalog.text(lang, key, **fields)
 
     title = t("report.unanswered_title", days=days)
-    if not groups:
+    not_sure = not_sure or []
+    if not groups and not not_sure:
         return Page(title=title, body=t("report.unanswered_none", days=days))
     fields = []
     for group in groups:
-        # Users wrote these: shown as quotes, never as markdown or links.
-        lines = [f"> {discord.utils.escape_markdown(discord.utils.escape_mentions(e))}" for e in group.examples]
-        if group.notes:
-            lines.append(t("report.from_notes", notes=discord.utils.escape_markdown("; ".join(group.notes))))
         name = t("report.group", count=group.count, unanswered=group.unanswered, downvoted=group.downvoted)
-        fields.append(Field(f"{name} · {', '.join(group.languages)}", "\n".join(lines)))
+        fields.append(_group_field(group, name, t("report.from_notes", notes=_notes(group))))
+    for group in not_sure:
+        name = t("report.not_sure_group", count=group.count, downvoted=group.downvoted)
+        fields.append(_group_field(group, name, t("report.closest_notes", notes=_notes(group))))
     return Page(title=title, body=t("report.unanswered_help"), fields=tuple(fields))
+
+
+def _group_field(group: reports.QuestionGroup, name: str, notes: str) -> Field:
+    """`notes`: the line naming the group's notes, shown when it has any."""
+    # Users wrote these: shown as quotes, never as markdown or links.
+    lines = [f"> {discord.utils.escape_markdown(discord.utils.escape_mentions(e))}" for e in group.examples]
+    if group.notes:
+        lines.append(notes)
+    return Field(f"{name} · {', '.join(group.languages)}", "\n".join(lines))
+
+
+def _notes(group: reports.QuestionGroup) -> str:
+    return discord.utils.escape_markdown("; ".join(group.notes))
 
 
 def stats_page(stats: reports.Stats, catalog: Catalog, lang: str, days: int, chart: bool) -> Page:
@@ -62,6 +77,8 @@ def stats_page(stats: reports.Stats, catalog: Catalog, lang: str, days: int, cha
 
     body = t("report.stats_summary", asked=stats.asked, answered=stats.answered,
              rate=f"{stats.answer_rate:.0%}", up=stats.up, down=stats.down)
+    if stats.not_sure:
+        body += "\n" + t("report.stats_not_sure", count=stats.not_sure)
     if chart:
         body += "\n\n" + t("report.chart_legend")
     fields = []
@@ -107,8 +124,9 @@ class ReportsCog(commands.Cog):
         if rows is None:
             return
         groups = await asyncio.to_thread(reports.unanswered_groups, rows)
+        not_sure = await asyncio.to_thread(reports.not_sure_groups, rows)
         lang = ui_language(interaction.locale)
-        page = unanswered_page(groups, self.bot.catalog, lang, days)
+        page = unanswered_page(groups, self.bot.catalog, lang, days, not_sure)
         await send_replies(interaction, fit(page, self.bot.catalog, lang), ephemeral=True)
 
     @app_commands.command(name=command_text("command.stats.name"),
