@@ -20,7 +20,7 @@ UNIT_CHARS = 160  # of one fact's own row: a list item, a table row, a paragraph
 UNIT_KINDS = frozenset({"item", "row", "paragraph"})
 MIN_UNIT_WORDS = 3  # shorter pieces ("Yes", a bare link) say nothing alone
 INTRODUCING = (":", "：")  # a passage ending so introduces the next: its meaning holds for both
-RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/units-{UNIT_CHARS}/one-per-group/v4"  # changes when rows would differ
+RECIPE = f"sections-{SECTION_CHARS}-{PASSAGE_CHARS}/units-{UNIT_CHARS}/one-per-group/v4"  # changes with the rows
 
 
 @dataclass(frozen=True)
