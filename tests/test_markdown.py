@@ -116,9 +116,9 @@ def test_a_bold_line_alone_is_a_heading_under_the_current_section():
             "**Notes pour Windows :**\n- un\n\nA **bold** word inside a sentence.\n\n## Next\n\ntext\n")
     passages = parse_body(body).passages
     assert [(p.kind, p.text) for p in passages] == [
-        ("heading", "Options"), ("heading", "Warning Options"), ("item", "-Wall — most warnings"),
-        ("item", "-Werror — warnings as errors"), ("heading", "Notes pour Windows"), ("item", "un"),
-        ("paragraph", "A bold word inside a sentence."), ("heading", "Next"), ("paragraph", "text")]
+        ("heading", "Options"), ("heading", "Warning Options"), ("item", "`-Wall` — most warnings"),
+        ("item", "`-Werror` — warnings as errors"), ("heading", "Notes pour Windows"), ("item", "un"),
+        ("paragraph", "A **bold** word inside a sentence."), ("heading", "Next"), ("paragraph", "text")]
     assert passages[3].section == ("Options", "Warning Options")
     assert passages[5].section == ("Options", "Notes pour Windows")  # the next bold line ends the one before
     assert passages[8].section == ("Next",)  # a real heading ends it too
@@ -159,8 +159,20 @@ def test_fences_inside_list_items_are_dedented_code():
         ("item", "Install:"), ("code", "pip install x | tee log"), ("paragraph", "Then run it."), ("item", "Done")]
 
 
-def test_inline_code_text_is_kept_without_backticks():
-    assert texts("Run `ls -la` then ``a`b``.") == ["Run ls -la then a`b."]
+def test_inline_code_and_bold_keep_their_markers_and_the_rest_is_plain():
+    # Discord shows `code` and **bold** as the note did; a span holding a backtick keeps a longer run.
+    assert texts("Run `ls -la` then ``a`b``, __strong__ and *em **in** it* ~~old~~.") == [
+        "Run `ls -la` then ``a`b``, **strong** and em **in** it old."]
+    assert texts("# A `code` **title**\n\n| `x` | **y** |\n|---|---|\n| `1` | **2** |") == [
+        "A code title", "x: 1; y: 2"]  # headings and tables stay plain (titles, sections, cells)
+
+
+def test_html_comments_are_hidden_except_inside_fenced_code():
+    body = "<!-- hidden -->\n```xml\n<a><!-- kept --></a>\n```\nText <!-- gone\nstill gone --> after.\n\n<!-- open"
+    passages = parse_body(body).passages
+    assert [(p.kind, p.text, p.fence) for p in passages] == [
+        ("code", "<a><!-- kept --></a>", "xml"), ("paragraph", "Text after.", ""), ("paragraph", "<!-- open", "")]
+    assert passages[1].line == 5
 
 
 # ---------------------------------------------------------------- lists, quotes
@@ -173,7 +185,7 @@ def test_lists_ordered_unordered_tasks_and_short_parent_context():
     )
     items = [p for p in parse_body(body).passages if p.kind == "item"]
     got = [p.text for p in items]
-    assert got[:7] == ["Pros:", "Pros: fast", "Pros: cheap", "write tests", "ship it", "first", "second"]
+    assert got[:7] == ["**Pros**:", "**Pros**: fast", "**Pros**: cheap", "write tests", "ship it", "first", "second"]
     assert got[-1] == "child of long"  # a long parent is not repeated as context
     assert [p.position[1] for p in items] == list(range(len(items)))
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..dense import TITLE_ROW
+from ..inline import plain
 from ..model import Note, NoteGroup
 
 SECTION_CHARS = 250  # of a section's text: its start says what it is about; tokens cost time
@@ -63,7 +64,7 @@ def note_rows(note: Note) -> NoteRows:
             pieces = [" / ".join(passage.section) if passage.section else note.title]
             start = i
         if passage.kind != "heading":
-            pieces.append(passage.text[:PASSAGE_CHARS])
+            pieces.append(plain(passage.text)[:PASSAGE_CHARS])  # the words: markers would take their room
     close()
     return NoteRows(tuple(texts), tuple(starts))
 
