@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code_span", "code_spans", "excerpt", "inside_code", "plain"]
+__all__ = ["FULL_STOP", "code_span", "code_spans", "excerpt", "inside_code", "plain", "sentence_spans"]
 
 # A code span as `code_span` writes it: a run of backticks, then the same run (content never holds it).
 _CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _BOLD = "**"
+_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
+FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")  # sentences, a label's ":" not ending one
 
 
 def code_span(content: str) -> str:
@@ -36,6 +38,23 @@ def code_spans(text: str) -> list[tuple[int, int]]:
 def inside_code(spans: list[tuple[int, int]], pos: int) -> bool:
     """True when a cut at `pos` would split one of the code spans."""
     return any(start < pos < end for start, end in spans)
+
+
+def sentence_spans(text: str, ends: re.Pattern[str] = _SENTENCE_END) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a block's text (a clause after ":" or ";" counts as one
+    unless `ends` is FULL_STOP), never split inside a code span."""
+    spans = code_spans(text)
+    out: list[tuple[int, int]] = []
+    at = 0
+    for m in ends.finditer(text):
+        if inside_code(spans, m.start()):
+            continue
+        if text[at : m.start()].strip():
+            out.append((at, m.start()))
+        at = m.end()
+    if text[at:].strip():
+        out.append((at, len(text)))
+    return out
 
 
 def plain(text: str) -> str:
