@@ -270,7 +270,7 @@ def table_subjects(note: Note) -> tuple[str, ...]:
     if len(rows) < 2:
         return ()
     first = rows[0]
-    return tuple(p.cells[0].strip() for p in rows if _table_of(p) == _table_of(first))
+    return tuple(plain(p.cells[0]).strip() for p in rows if _table_of(p) == _table_of(first))
 
 
 def _as_written(words: tuple[str, ...], question: str) -> tuple[str, ...]:
@@ -307,7 +307,7 @@ def grouped_rows(note: Note, start: int, question: str) -> str | None:
     column = columns[0]
     groups: dict[str, list[str]] = {}
     for p in rows:
-        value = re.split(r"[\s(（,.;:—-]", p.cells[column].strip(), maxsplit=1)[0]
+        value = re.split(r"[\s(（,.;:—-]", plain(p.cells[column]).strip(), maxsplit=1)[0]
         groups.setdefault(value, []).append(p.cells[0].strip())
     # The answer the question hopes for ("which … use it?") first: the yes group.
     ordered = sorted(groups.items(), key=lambda kv: fold(kv[0]) not in _YES)
@@ -435,7 +435,7 @@ def is_yes_no_question(question: str) -> bool:
 
 
 def _yes_no_cell(cell: str) -> bool:
-    head = re.split(r"[\s(（,.;:—-]", fold(cell).strip(), maxsplit=1)[0]
+    head = re.split(r"[\s(（,.;:—-]", fold(plain(cell)).strip(), maxsplit=1)[0]
     return head in _YES or head in _NO
 
 
@@ -453,6 +453,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     passage = note.passages[start]
     found = start  # the block that matched: what later blocks are compared with
     lead = _lead_in(note, start)
+    if lead is not None and _frames_only(_last_sentences(note.passages[lead].text, LEAD_IN_CHARS, openers), openers):
+        lead = None  # words that only frame the note ("Here's an example:") never lead: the code they announce does
     if lead is not None:  # code never comes first: the words that introduce it do
         passage, start = note.passages[lead], lead
     announces = lead is not None or _announces(passage)
@@ -501,6 +503,11 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
+
+
+def _frames_only(text: str, openers: Openers) -> bool:
+    spans = sentence_spans(text)
+    return bool(spans) and all(openers.frames(text[slice(*span)]) for span in spans)
 
 
 def _label_only(passage: Passage, piece: str) -> bool:

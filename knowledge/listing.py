@@ -16,6 +16,7 @@ _STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\\n])*'""")
 _LINE_COMMENT = re.compile(r"(?:^|\s)(?://|#|--)\s.*$")
 _OPEN_TAG = re.compile(r"<[A-Za-z][\w:.-]*(?:\s[^<>]*)?(?<!/)>")
 _CLOSE_TAG = re.compile(r"</[A-Za-z][\w:.-]*\s*>")
+_UNCLOSED_TAG = re.compile(r"\s*<[A-Za-z][\w:.-]*(?:\s[^<>]*)?$")  # a tag's attributes go on on the next lines
 _OPENERS, _CLOSERS = "([{", ")]}"
 _EXPRESSION = "(["  # a line inside these continues one statement; inside braces or tags, lines are statements
 
@@ -24,17 +25,36 @@ def excerpt_lines(lines: list[str], best: int, limit: int, shown: int) -> list[s
     """Lines of `lines` (a listing without blank lines) holding line `best`: the whole construct
     around it, then the constructs after it while fewer than `shown` lines are taken, all within
     `limit` characters when it can be; dedented."""
-    marks = [_brackets(line) for line in lines]
+    marks = _all_brackets(lines)
     start = _owner(lines, marks, best)
     end = _construct_end(lines, marks, start, len(lines))
     if _size(lines[start:end]) > limit:
         return _dedent(_elided(lines, marks, start, end, best, limit))
-    while end - start < shown and end < len(lines) and _continues(lines, start, end):
+    while end - start < shown and end < len(lines) and _continues(lines, marks, start, end):
         later = _construct_end(lines, marks, end, len(lines))
         if _size(lines[start:later]) > limit:
             break
         end = later
     return _dedent(lines[start:end])
+
+
+def _all_brackets(lines: list[str]) -> list[list[str]]:
+    """The brackets of each line; a tag whose attributes run over lines ("<ag-grid-angular" … ">")
+    is a bracket from its "<" to its ">", then an element opened there unless it ends "/>"."""
+    out: list[list[str]] = []
+    in_tag = False
+    for line in lines:
+        marks = _brackets(line)
+        end = _STRING.sub('""', line).find(">") if in_tag else -1
+        if end >= 0:
+            in_tag = False
+            element = [] if line[:end].endswith("/") else ["<"]
+            marks = [*_brackets(line[:end]), ")", *element, *_brackets(line[end + 1:])]
+        elif _UNCLOSED_TAG.match(line):
+            in_tag = True
+            marks.append("(")
+        out.append(marks)
+    return out
 
 
 def _brackets(line: str) -> list[str]:
@@ -97,9 +117,9 @@ def _closes(marks: list[str]) -> bool:
     return bool(marks) and not _opens(marks[0])
 
 
-def _continues(lines: list[str], start: int, end: int) -> bool:
+def _continues(lines: list[str], marks: list[list[str]], start: int, end: int) -> bool:
     """True when the line at `end` starts a sibling of the construct at `start` (same block)."""
-    return _indent(lines[end]) >= _indent(lines[start]) and not _closes(_brackets(lines[end]))
+    return _indent(lines[end]) >= _indent(lines[start]) and not _closes(marks[end])
 
 
 def _elided(lines: list[str], marks: list[list[str]], start: int, end: int, best: int, limit: int) -> list[str]:

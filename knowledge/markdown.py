@@ -460,7 +460,7 @@ class _Parser:
         cells: list[str] = []
         links: list[str] = []
         for raw in raw_cells:
-            plain, found = to_plain(raw, self.refs)
+            plain, found = to_plain(raw, self.refs, marks=True)  # a cell is shown as the note wrote it
             cells.append(plain)
             links.extend(u for u in found if u not in links)
         parts = []

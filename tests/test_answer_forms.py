@@ -148,7 +148,7 @@ python3 -m venv .venv
 ```
 """, encoding="utf-8")
     answer = build_engine([tmp_path]).ask("how do I create a python venv?")
-    assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
+    assert answer.answered and "```bash\npython3 -m venv .venv\n```" in answer.text  # the fence keeps its language
 
 
 def test_a_reference_list_never_answers(tmp_path: Path) -> None:
