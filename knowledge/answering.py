@@ -308,7 +308,7 @@ def grouped_rows(note: Note, start: int, question: str) -> str | None:
     groups: dict[str, list[str]] = {}
     for p in rows:
         value = re.split(r"[\s(（,.;:—-]", plain(p.cells[column]).strip(), maxsplit=1)[0]
-        groups.setdefault(value, []).append(p.cells[0].strip())
+        groups.setdefault(value, []).append(plain(p.cells[0]).strip())  # names in a sentence of ours: no row styling
     # The answer the question hopes for ("which … use it?") first: the yes group.
     ordered = sorted(groups.items(), key=lambda kv: fold(kv[0]) not in _YES)
     return " ".join(f"{value}: {', '.join(names)}." for value, names in ordered)
@@ -375,7 +375,8 @@ def _entry_text(passage: Passage) -> str:
     if passage.kind == "row":
         cells = [c.strip() for c in passage.cells if c.strip()]
         three = " — ".join(cells[:3])
-        return _trim(three if len(three) <= LISTED_LINE_CHARS else " — ".join(cells[:2]), LISTED_LINE_CHARS)
+        entry = three if len(plain(three)) <= LISTED_LINE_CHARS else " — ".join(cells[:2])
+        return _trim(entry, LISTED_LINE_CHARS + len(entry) - len(plain(entry)))  # markers take no room on screen
     spans = sentence_spans(passage.text, FULL_STOP)
     return _whole(excerpt(passage.text, *spans[0])) if spans else passage.text
 

@@ -255,7 +255,7 @@ def test_seed_translations_align_by_position():
     en_row = next(p for p in en if p.cells and plain(p.cells[0]) == "DeepSeek AI")
     es_row = next(p for p in es if p.position == en_row.position)
     assert en_row.cells[:2] == ("**DeepSeek AI**", "Yes")
-    assert es_row.cells[:2] == ("DeepSeek AI", "Sí")
+    assert es_row.cells[:2] == ("**DeepSeek AI**", "Sí")
     assert en_row.header[1] == "Uses vLLM in Production?"
     assert es_row.header[1] == "¿Utiliza vLLM en Producción?"
     assert en_row.section == ("Usage of vLLM by AI Providers",)
