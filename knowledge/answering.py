@@ -15,14 +15,22 @@ import numpy as np
 
 from .dense import TITLE_ROW
 from .index import Index
+from .inline import FULL_STOP, code_spans, excerpt, inside_code, plain, sentence_spans
+from .listing import excerpt_lines
 from .model import Answer, Closest, Note, NoteGroup, Passage, Source
+from .openers import Openers
 from .question_forms import asks_for_everything, asks_for_list, overview_subject
 from .search import SearchResult
 from .text import fold, terms
 
 MAX_ANSWER_CHARS = 500
+# A sentence is shown whole even past MAX_ANSWER_CHARS up to this length: well under Discord's 2000
+# characters a message (and 4096 an embed), with room for the sources. Only a longer one is cut.
+WHOLE_SENTENCE_CHARS = 1500
 MAX_CODE_SNIPPET = 300
+NO_OPENERS = Openers(frozenset())
 MIN_PIECE_CHARS = 40
+SENTENCE_SLACK = 200  # the last block may run past MAX_ANSWER_CHARS by this much: whole, not cut mid-sentence
 FOLLOW_SHARE = 0.4  # a following block this close to the best match's score is part of the answer
 RUNNER_UP_SHARE = 0.85  # another block this close is shown too: the fact may be in either
 NEIGHBOUR_SHARE = 0.3
@@ -68,12 +76,10 @@ _WH_WORDS = frozenset(
 _WH_CJK = ("什么", "怎么", "哪", "为什么", "為什麼", "多少", "如何", "谁", "誰", "几", "幾", "何",
            "どう", "なぜ", "いつ", "どこ", "どれ", "どの",
            "무엇", "어떻게", "왜", "언제", "어디", "누구", "몇")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|(?<=[。！？；])")
 _ASKING = ("?", "？", "؟")
 _NUMBERED = re.compile(r"\d+[.)]\s")
 _ANNOUNCING = (":", "：")
 _SENTENCE_MARKS = (".", "!", "?", ":", "。", "！", "？", "：", "؟")
-_FULL_STOP = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def answer_at(index: Index, result: SearchResult, note: Note, start: int, questi
     if subject is not None:
         defining = defining_passage(note, subject)
         if defining is not None:
-            start, text = defining, _opening(note.passages[defining].text)
+            start, text = defining, _opening(note.passages[defining].text, index.openers)
     elif asks_for_list(question, language):
         row = start if note.passages[start].kind == "row" else _table_asked_about(note, question)
         text = grouped_rows(note, row, question) if row is not None else None
@@ -186,7 +192,7 @@ def answer_at(index: Index, result: SearchResult, note: Note, start: int, questi
         question=question,
         language=language,
         answered=True,
-        text=text or answer_text(note, start, question, scores.tolist()),
+        text=text or answer_text(note, start, question, scores.tolist(), index.openers),
         answer_language=note.lang,
         sources=(source_of(note, options.base_url),),
         score=round(result.confidence, 4),
@@ -259,11 +265,11 @@ def closest_passage(index: Index, result: SearchResult, note: Note, scores: np.n
                        and p.kind != "heading" and not _link_only(p)][:CLOSEST_PASSAGES]
     if fallback not in candidates:
         candidates.append(fallback)  # where the words led stays in the running
-    meaning = similarity([note.passages[i].text[:PASSAGE_TEXT_CHARS] for i in candidates])
+    meaning = similarity([plain(note.passages[i].text)[:PASSAGE_TEXT_CHARS] for i in candidates])
     top = float(scores.max()) if scores.size else 0.0
     words = np.array([scores[i] / top if top > 0 else 0.0 for i in candidates])
     # A block that ends by asking the reader something ("Want me to explain …?") offers, it does not answer.
-    asking = np.array([note.passages[i].text.rstrip().endswith(_ASKING) for i in candidates], dtype=float)
+    asking = np.array([plain(note.passages[i].text).rstrip().endswith(_ASKING) for i in candidates], dtype=float)
     return candidates[int(np.argmax(meaning + WORDS_SHARE * words - ASKING_PENALTY * asking))]
 
 
@@ -277,7 +283,7 @@ def defining_passage(note: Note, subject: str) -> int | None:
     for i, passage in enumerate(note.passages[:DEFINING_WITHIN]):
         if passage.kind != "paragraph":
             continue
-        if wanted <= set(terms(passage.text[:DEFINING_CHARS], prefixes=False)):
+        if wanted <= set(terms(plain(passage.text)[:DEFINING_CHARS], prefixes=False)):
             return i
         if named_late is None and wanted <= set(terms(passage.text, prefixes=False)):
             named_late = i
@@ -286,18 +292,21 @@ def defining_passage(note: Note, subject: str) -> int | None:
 
 def _early_terms(note: Note) -> set[str]:
     return {t for p in note.passages[:DEFINING_WITHIN] if p.kind in ("heading", "paragraph")
-            for t in terms(p.text[:DEFINING_CHARS], prefixes=False)}
+            for t in terms(plain(p.text)[:DEFINING_CHARS], prefixes=False)}
 
 
-def _opening(text: str) -> str:
-    """The first sentences of a paragraph: enough to define (DEFINING_CHARS), no more."""
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    out = ""
-    for sentence in sentences:
-        if len(out) >= DEFINING_CHARS or (out and len(out) + len(sentence) + 1 > MAX_ANSWER_CHARS):
-            break
-        out = f"{out} {sentence.strip()}" if out and not _cjk_start(sentence) else out + sentence.strip()
-    return _trim(out or text)
+def _opening(text: str, openers: Openers = NO_OPENERS) -> str:
+    """The first sentences of a paragraph (past those that only frame the note): enough to define
+    (DEFINING_CHARS), no more."""
+    spans = sentence_spans(text)
+    first = _first_saying(text, spans, openers)
+    if not spans:
+        return text
+    end = first
+    while spans[end][1] - spans[first][0] < DEFINING_CHARS and end + 1 < len(spans) \
+            and spans[end + 1][1] - spans[first][0] <= MAX_ANSWER_CHARS:
+        end += 1
+    return _whole(excerpt(text, spans[first][0], spans[end][1]))
 
 
 def _cjk_start(text: str) -> bool:
@@ -310,7 +319,7 @@ def table_subjects(note: Note) -> tuple[str, ...]:
     if len(rows) < 2:
         return ()
     first = rows[0]
-    return tuple(p.cells[0].strip() for p in rows if _table_of(p) == _table_of(first))
+    return tuple(plain(p.cells[0]).strip() for p in rows if _table_of(p) == _table_of(first))
 
 
 def _as_written(words: tuple[str, ...], question: str) -> tuple[str, ...]:
@@ -347,8 +356,8 @@ def grouped_rows(note: Note, start: int, question: str) -> str | None:
     column = columns[0]
     groups: dict[str, list[str]] = {}
     for p in rows:
-        value = re.split(r"[\s(（,.;:—-]", p.cells[column].strip(), maxsplit=1)[0]
-        groups.setdefault(value, []).append(p.cells[0].strip())
+        value = re.split(r"[\s(（,.;:—-]", plain(p.cells[column]).strip(), maxsplit=1)[0]
+        groups.setdefault(value, []).append(plain(p.cells[0]).strip())  # names in a sentence of ours: no row styling
     # The answer the question hopes for ("which … use it?") first: the yes group.
     ordered = sorted(groups.items(), key=lambda kv: fold(kv[0]) not in _YES)
     return " ".join(f"{value}: {', '.join(names)}." for value, names in ordered)
@@ -377,7 +386,7 @@ def listed_entries(note: Note, start: int, question: str, scores: np.ndarray) ->
     lines: list[str] = []
     budget = MAX_ANSWER_CHARS
     for passage in passages:
-        entry = _trim(_entry_text(passage), LISTED_LINE_CHARS)
+        entry = _entry_text(passage)
         if len(entry) + 3 > budget:
             lines.append("- …")
             break
@@ -411,13 +420,14 @@ def _table_of(row: Passage) -> tuple:
 
 
 def _entry_text(passage: Passage) -> str:
-    """A row's first cells (the third only when short enough), an item's first sentence."""
+    """A row's first cells (the third only when short enough), an item's first sentence (whole)."""
     if passage.kind == "row":
         cells = [c.strip() for c in passage.cells if c.strip()]
         three = " — ".join(cells[:3])
-        return three if len(three) <= LISTED_LINE_CHARS else " — ".join(cells[:2])
-    sentences = [s for s in _FULL_STOP.split(passage.text) if s.strip()]
-    return sentences[0].strip() if sentences else passage.text
+        entry = three if len(plain(three)) <= LISTED_LINE_CHARS else " — ".join(cells[:2])
+        return _trim(entry, LISTED_LINE_CHARS + len(entry) - len(plain(entry)))  # markers take no room on screen
+    spans = sentence_spans(passage.text, FULL_STOP)
+    return _whole(excerpt(passage.text, *spans[0])) if spans else passage.text
 
 
 def _references(note: Note) -> list[int]:
@@ -430,7 +440,7 @@ def _link_only(passage: Passage) -> bool:
     line of link titles) never answers a question."""
     if not passage.links or passage.kind not in ("item", "paragraph"):
         return False
-    text = passage.text.rstrip()
+    text = plain(passage.text).rstrip()
     if passage.kind == "item":
         return len(text) <= LINK_ITEM_CHARS
     return len(text) <= LINK_ITEM_CHARS * len(passage.links) and not text.endswith(_SENTENCE_MARKS)
@@ -475,11 +485,12 @@ def is_yes_no_question(question: str) -> bool:
 
 
 def _yes_no_cell(cell: str) -> bool:
-    head = re.split(r"[\s(（,.;:—-]", fold(cell).strip(), maxsplit=1)[0]
+    head = re.split(r"[\s(（,.;:—-]", fold(plain(cell)).strip(), maxsplit=1)[0]
     return head in _YES or head in _NO
 
 
-def answer_text(note: Note, start: int, question: str, scores: list[float] | None = None) -> str:
+def answer_text(note: Note, start: int, question: str, scores: list[float] | None = None,
+                openers: Openers = NO_OPENERS) -> str:
     """The passage at `start`, read on into the blocks after it while they still match the
     question (or while it only announces them: a heading, a short item, a line ending in ":").
     A heading alone never answers: the answer starts at the block under it."""
@@ -492,19 +503,21 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     passage = note.passages[start]
     found = start  # the block that matched: what later blocks are compared with
     lead = _lead_in(note, start)
+    if lead is not None and _frames_only(_last_sentences(note.passages[lead].text, LEAD_IN_CHARS, openers), openers):
+        lead = None  # words that only frame the note ("Here's an example:") never lead: the code they announce does
     if lead is not None:  # code never comes first: the words that introduce it do
         passage, start = note.passages[lead], lead
     announces = lead is not None or _announces(passage)
-    first = None if lead is not None else _passage_text(passage, question, MAX_ANSWER_CHARS)
+    first = None if lead is not None else _passage_text(passage, question, MAX_ANSWER_CHARS, openers)
     if first is None or (announces and _crowds_out_what_it_announces(note, start, first)):
         # Words that introduce code, or a long paragraph ending "Here's why:" before its list:
         # their end is what introduces it.
-        first = _last_sentences(passage.text, LEAD_IN_CHARS)
+        first = _last_sentences(passage.text, LEAD_IN_CHARS, openers)
     pieces = [(passage, first)]
     budget = MAX_ANSWER_CHARS - len(pieces[0][1])
     following = note.passages[start + 1 :]
     used = {start}
-    sections = _announced_sections(note, start) if passage.text.rstrip().endswith(_ANNOUNCING) else []
+    sections = _announced_sections(note, start) if plain(passage.text).rstrip().endswith(_ANNOUNCING) else []
     for i in sections:  # "… these objectives include:" then a section per objective: their headings are the list
         piece = note.passages[i].text
         if len(piece) + 4 > budget:
@@ -520,8 +533,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
         if not (announces or relevant):
             break
         # The code a line announces is its point: fewer lines of it rather than none.
-        piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS)
-        if len(piece) > budget:
+        piece = _passage_text(nxt, question, budget if announces else MAX_ANSWER_CHARS, openers)
+        if len(piece) > budget + (0 if nxt.kind == "code" else SENTENCE_SLACK) or _label_only(nxt, piece):
             break
         pieces.append((nxt, piece))
         used.add(offset)
@@ -530,16 +543,27 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
     second = _runner_up(scores, found, used) if not sections else None
     if second is not None and budget >= MIN_PIECE_CHARS and note.passages[second].kind != "heading":
         # Two blocks match almost equally: the fact may be in either, so show both (briefly).
-        piece = _passage_text(note.passages[second], question, budget - 2)
-        if len(piece) <= budget - 2:
+        piece = _passage_text(note.passages[second], question, budget - 2, openers)
+        if len(piece) <= budget - 2 + SENTENCE_SLACK and not _label_only(note.passages[second], piece):
             pieces.append((note.passages[second], piece))
             budget -= len(piece) + 2
             after = note.passages[second + 1] if second + 1 < len(note.passages) else None
-            if after is not None and after.kind == "code" and piece.rstrip().endswith(_ANNOUNCING):
+            if after is not None and after.kind == "code" and plain(piece).rstrip().endswith(_ANNOUNCING):
                 code = _passage_text(after, question, budget)
                 if len(code) <= budget:
                     pieces.append((after, code))
     return render_pieces(pieces)
+
+
+def _frames_only(text: str, openers: Openers) -> bool:
+    spans = sentence_spans(text)
+    return bool(spans) and all(openers.frames(text[slice(*span)]) for span in spans)
+
+
+def _label_only(passage: Passage, piece: str) -> bool:
+    """True when `piece` is only the label of an item ("`torch.min`:") whose words it leaves out."""
+    return passage.kind == "item" and len(piece) < len(passage.text) and len(sentence_spans(piece)) == 1 \
+        and plain(piece).rstrip().endswith(_ANNOUNCING)
 
 
 def _crowds_out_what_it_announces(note: Note, start: int, piece: str) -> bool:
@@ -564,22 +588,23 @@ def _lead_in(note: Note, start: int) -> int | None:
     return None
 
 
-def _last_sentences(text: str, limit: int) -> str:
-    """The end of a block, whole sentences up to `limit` (at least the last one)."""
-    if len(text) <= limit:
+def _last_sentences(text: str, limit: int, openers: Openers = NO_OPENERS) -> str:
+    """The end of a block, whole sentences up to `limit` (at least the last one), none that only
+    frames the note unless it is all there is."""
+    spans = sentence_spans(text)
+    if not spans:
         return text
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-    first, length = len(sentences) - 1, len(sentences[-1])
-    while first > 0 and length + len(sentences[first - 1]) + 1 <= limit:
+    first = len(spans) - 1
+    while first > 0 and spans[-1][1] - spans[first - 1][0] <= limit:
         first -= 1
-        length += len(sentences[first]) + 1
-    return _trim(_joined(sentences[first:]), limit)
+    saying = [k for k in range(first, len(spans)) if not openers.frames(text[slice(*spans[k])])]
+    first = saying[0] if saying else first
+    return _whole(excerpt(text, spans[first][0], spans[-1][1]))
 
 
-def _joined(sentences: list[str]) -> str:
-    """Sentences cut out of one block, joined as it wrote them (no space between Chinese or Japanese ones)."""
-    joiner = "" if any(ord(ch) > 0x2E80 for ch in sentences[0][:3]) else " "
-    return joiner.join(s.strip() for s in sentences)
+def _first_saying(text: str, spans: list[tuple[int, int]], openers: Openers) -> int:
+    """The first sentence that says something rather than frame the note (0 when all frame)."""
+    return next((k for k, span in enumerate(spans) if not openers.frames(text[slice(*span)])), 0)
 
 
 def _announced_sections(note: Note, start: int) -> list[int]:
@@ -711,16 +736,16 @@ def _runner_up(scores: list[float] | None, start: int, used: set[int]) -> int | 
 
 
 def _announces(passage: Passage) -> bool:
-    text = passage.text.rstrip()
+    text = plain(passage.text).rstrip()
     return passage.kind == "heading" or len(text) < SHORT_PASSAGE_CHARS or text.endswith(_ANNOUNCING)
 
 
-def _passage_text(passage: Passage, question: str, limit: int) -> str:
+def _passage_text(passage: Passage, question: str, limit: int, openers: Openers = NO_OPENERS) -> str:
     if passage.kind == "code":
         return _code_lines(passage, question, limit)
     if passage.kind == "row" and passage.cells:
         return _row_text(passage, question)
-    return _best_sentences(passage.text, question, limit)
+    return _best_sentences(passage.text, question, limit, openers)
 
 
 def _row_text(passage: Passage, question: str) -> str:
@@ -730,28 +755,26 @@ def _row_text(passage: Passage, question: str) -> str:
     if verdict is not None and is_yes_no_question(question):
         rest = [c for i, c in enumerate(cells) if i not in (0, verdict) and c]
         detail = max(rest, key=len) if rest else cells[0]
-        return _trim(f"{cells[verdict]} — {detail}")
+        return _whole(f"{cells[verdict]} — {detail}")
     parts = []
     for i, cell in enumerate(cells[1:], start=1):
         if not cell:
             continue
         label = header[i].strip()
         parts.append(f"{label}: {cell}" if label and len(cell) <= 40 else cell)
-    return _trim(f"{cells[0]} — " + " — ".join(parts) if parts else cells[0])
+    return _whole(f"{cells[0]} — " + " — ".join(parts) if parts else cells[0])
 
 
 def _code_lines(passage: Passage, question: str, limit: int = MAX_ANSWER_CHARS) -> str:
-    """A code block never answers alone: it shows the few lines that match the question, as many
-    whole lines of them as fit `limit` fenced (the first one always)."""
-    lines = [line for line in passage.text.splitlines() if line.strip()]
+    """A code block never answers alone: it shows the line that matches the question best and the
+    whole construct around it, then a few more (knowledge.listing), fenced in the note's language."""
+    lines = [line.rstrip() for line in passage.text.splitlines() if line.strip()]
     if not lines:
         return ""
-    best = _best_match(lines, question)
-    shown = [line.rstrip() for line in lines[best : best + CODE_LINES]]  # a comment names what follows
-    while len(shown) > 1 and len("\n".join(shown)) + len("```\n\n```") > limit:
-        shown.pop()
-    snippet = "\n".join(shown)
-    return f"```\n{snippet[:MAX_CODE_SNIPPET]}\n```"
+    fence = f"```{passage.fence}\n", "\n```"
+    room = min(limit, MAX_CODE_SNIPPET) - len(fence[0]) - len(fence[1])
+    shown = excerpt_lines(lines, _best_match(lines, question), room, CODE_LINES)  # a comment names what follows
+    return fence[0] + "\n".join(shown) + fence[1]
 
 
 def _best_match(pieces: list[str], question: str) -> int:
@@ -761,30 +784,40 @@ def _best_match(pieces: list[str], question: str) -> int:
     return max(range(len(pieces)), key=lambda i: (shared[i], -i))
 
 
-def _best_sentences(text: str, question: str, limit: int = 0) -> str:
+def _best_sentences(text: str, question: str, limit: int = 0, openers: Openers = NO_OPENERS) -> str:
     """The sentence that matches the question best, first, then the sentences after it up to the
-    limit (never those before it: the answering sentence leads)."""
+    limit (never those before it: the answering sentence leads; nor one that only frames the note).
+    Whole sentences: one longer than the limit is shown whole (see WHOLE_SENTENCE_CHARS)."""
     limit = limit or MAX_ANSWER_CHARS
-    if len(text) <= limit:
+    spans = sentence_spans(text)
+    framing = [openers.frames(text[slice(*span)]) for span in spans]
+    if len(text) <= limit and not any(framing):
         return text
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    best = end = _best_match(sentences, question)
-    length = len(sentences[best])
-    while end + 1 < len(sentences) and length + len(sentences[end + 1]) + 1 <= limit:
+    if not spans:
+        return _whole(text)
+    leads = [k for k in range(len(spans)) if not framing[k]] or list(range(len(spans)))
+    best = end = leads[_best_match([text[slice(*spans[k])] for k in leads], question)]
+    while end + 1 < len(spans) and not framing[end + 1] and spans[end + 1][1] - spans[best][0] <= limit:
         end += 1
-        length += len(sentences[end]) + 1
-    return _trim(_joined(sentences[best : end + 1]), limit)
+    return _whole(excerpt(text, spans[best][0], spans[end][1]))
+
+
+def _whole(text: str) -> str:
+    """Text shown whole, only a sentence past WHOLE_SENTENCE_CHARS cut."""
+    return _trim(text, WHOLE_SENTENCE_CHARS)
 
 
 def _trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """`text` cut to `limit` at a word break, never inside a code span, its bold closed."""
     text = text.strip()
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:—-") + "…"
+    spans = code_spans(text)
+    cut = limit - 1
+    space = next((at for at in range(cut, int(limit * 0.6), -1)
+                  if text[at] == " " and not inside_code(spans, at)), -1)
+    cut = space if space > 0 else next((start for start, end in spans if start < cut < end), cut)
+    return excerpt(text, 0, cut).rstrip(" ,;:—-") + "…"
 
 
 def _suggestions(index: Index, result: SearchResult, language: str) -> tuple[str, ...]:

@@ -21,8 +21,8 @@ from .model import Passage
 
 KINDS = ("heading", "paragraph", "item", "row", "code")
 _KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
-Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # cells, header, links
-_PLAIN: Extras = ((), (), ())
+Extras = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]  # cells, header, links, fence
+_PLAIN: Extras = ((), (), (), "")
 
 
 class CompressedBytes:
@@ -138,25 +138,25 @@ class PassageColumns:
     section_ids: np.ndarray  # int32, index into `sections`
     sections: tuple[tuple[str, ...], ...]
     texts: Texts
-    extras: dict[int, Extras]  # passage → (cells, header, links), only where one is set
+    extras: dict[int, Extras]  # passage → (cells, header, links, fence), only where one is set
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def passage(self, i: int) -> Passage:
-        cells, header, links = self.extras.get(i, _PLAIN)
+        cells, header, links, fence = self.extras.get(i, _PLAIN)
         position = self.positions[i]
         return Passage(KINDS[self.kinds[i]], self.texts[i], self.sections[self.section_ids[i]],
                        (int(position[0]), int(position[1]), int(position[2])), cells, header, links,
-                       int(self.lines[i]))
+                       int(self.lines[i]), fence)
 
     @classmethod
     def pack(cls, passages: Sequence[Passage]) -> PassageColumns:
         sections: dict[tuple[str, ...], int] = {}
         extras: dict[int, Extras] = {}
         for i, p in enumerate(passages):
-            if p.cells or p.header or p.links:
-                extras[i] = (p.cells, p.header, p.links)
+            if p.cells or p.header or p.links or p.fence:
+                extras[i] = (p.cells, p.header, p.links, p.fence)
         return cls(
             np.fromiter((_KIND_CODE[p.kind] for p in passages), dtype=np.uint8, count=len(passages)),
             np.asarray([p.position for p in passages], dtype=np.int32).reshape(-1, 3),

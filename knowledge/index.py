@@ -7,6 +7,7 @@ passages that share a term with it, without a Python loop per passage.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import numpy as np
 
 from .dense import DenseIndex
 from .model import Note, NoteGroup, Passage
+from .openers import Openers, learn
 from .text import PREFIX_MARK
 
 
@@ -173,6 +175,12 @@ class Index:
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages of replaced notes
     layered_passages: int = 0  # passages indexed in layers over the base (incremental reloads)
     dense: DenseIndex | None = None  # sentence vectors of the notes' sections (None: lexical search only)
+
+    @functools.cached_property
+    def openers(self) -> Openers:
+        """The sentences that frame these notes rather than say anything (knowledge.openers): learned
+        once per index, on the first answer (a reload makes a new index)."""
+        return learn(self.groups)
 
     @property
     def passage_count(self) -> int:

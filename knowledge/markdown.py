@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .inline import code_span
 from .model import Passage
 
 __all__ = ["ParsedBody", "parse_body", "to_plain"]
@@ -30,6 +31,7 @@ class ParsedBody:
 
 # ---------------------------------------------------------------- block patterns
 _FENCE = re.compile(r"(`{3,}|~{3,})(.*)$")
+_FENCE_LANGUAGE = re.compile(r"[\w+#.-]{1,30}")  # the language an info string starts with ("java", "c++")
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
 _HR = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -108,8 +110,9 @@ def _trim_bare_url(url: str) -> str:
     return url
 
 
-def to_plain(text: str, refs: dict[str, str] | None = None) -> tuple[str, tuple[str, ...]]:
-    """Inline markdown → (plain text, URLs). Keeps code text, link text, math and all unicode."""
+def to_plain(text: str, refs: dict[str, str] | None = None, marks: bool = False) -> tuple[str, tuple[str, ...]]:
+    """Inline markdown → (plain text, URLs). Keeps code text, link text, math and all unicode;
+    with `marks`, code spans and bold keep their markers (knowledge.inline), as an answer shows them."""
     saved: list[str] = []
     links: list[str] = []
 
@@ -124,7 +127,11 @@ def to_plain(text: str, refs: dict[str, str] | None = None) -> tuple[str, tuple[
 
     s = text
     if "`" in s:
-        s = _CODE_SPAN.sub(lambda m: keep(m.group(2).strip() if m.group(2).strip() else m.group(2)), s)
+        def code(m: re.Match[str]) -> str:
+            content = m.group(2).strip() or m.group(2)
+            return keep(code_span(" ".join(content.split())) if marks else content)
+
+        s = _CODE_SPAN.sub(code, s)
     if "\\" in s:
         s = _ESCAPE.sub(lambda m: keep(m.group(1)), s)
     if "$" in s:
@@ -157,14 +164,16 @@ def to_plain(text: str, refs: dict[str, str] | None = None) -> tuple[str, tuple[
             return keep(url) + m.group(0)[len(url):]
 
         s = _BARE_URL.sub(bare, s)
+    # Kept bold markers are placeholders until the end: emphasis around bold still comes off.
+    bold = (lambda m: keep("**") + m.group(1) + keep("**")) if marks else _group1
     if "*" in s:
         if "**" in s:
-            s = _BOLD_STAR.sub(_group1, s)
+            s = _BOLD_STAR.sub(bold, s)
         if "*" in s:
             s = _EM_STAR.sub(_group1, s)
     if "_" in s:
         if "__" in s:
-            s = _BOLD_UNDER.sub(_group1, s)
+            s = _BOLD_UNDER.sub(bold, s)
         s = _EM_UNDER.sub(_group1, s)
     if "~~" in s:
         s = _STRIKE.sub(_group1, s)
@@ -198,6 +207,41 @@ def _strip_comments(text: str, keep_newlines: bool) -> str:
         out.append(text[pos:start])
         out.append("\n" * text.count("\n", start, end) if keep_newlines else " ")
         pos = end + 3
+
+
+def _blank_comments(lines: list[str]) -> list[str]:
+    """Lines with their <!-- ... --> comments blanked (their newlines kept, so line numbers stay
+    right), except inside fenced code, where a comment is part of the listing (XML, HTML)."""
+    out: list[str] = []
+    fence = ""  # the open fence's marker run, "" outside code
+    commented = False  # inside a comment that began on an earlier line
+    last_close = max((k for k, line in enumerate(lines) if "-->" in line), default=-1)
+    for k, line in enumerate(lines):
+        content = line.lstrip()
+        if commented:
+            end = line.find("-->")
+            commented = end < 0
+            line = "" if commented else " " + line[end + 3:]
+        elif fence:
+            if content.startswith(fence) and not content.strip().strip(fence[0]):
+                fence = ""
+            out.append(line)
+            continue
+        else:
+            opened = _FENCE.match(content)
+            if opened and not (opened.group(1)[0] == "`" and "`" in opened.group(2)):
+                fence = opened.group(1)
+                out.append(line)
+                continue
+        if "<!--" in line:
+            start = line.find("<!--")
+            end = line.find("-->", start + 4)
+            if end >= 0:
+                line = _strip_comments(line, keep_newlines=False)
+            elif k < last_close:  # it runs on to a later line (an unclosed one is left alone)
+                line, commented = line[:start], True
+        out.append(line)
+    return out
 
 
 def _resolve_ref(label: str, ref: str, refs: dict[str, str] | None, add_link: Callable[[str], None],
@@ -292,9 +336,9 @@ MAX_CODE_CHARS = 4000  # a long listing is kept only in part: answers show a few
 
 class _Parser:
     def __init__(self, body: str, first_line: int) -> None:
-        if "<!--" in body:  # blank out comments but keep their newlines so line numbers stay right
-            body = _strip_comments(body, keep_newlines=True)
         self.lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if "<!--" in body:
+            self.lines = _blank_comments(self.lines)
         self.offset = first_line
         self.refs = {_norm_label(m.group(1)): m.group(2) for m in _REF_DEF_ALL.finditer(body)} if "]:" in body else {}
         self.passages: list[Passage] = []
@@ -326,7 +370,7 @@ class _Parser:
                 self.para = []
                 self.heading(BOLD_HEADING_LEVEL, bold.group("text").strip().rstrip(":：").strip(), self.para_line)
                 return
-        plain, links = to_plain("\n".join(self.para), self.refs)
+        plain, links = to_plain("\n".join(self.para), self.refs, marks=True)
         kind = "item" if self.para_kind == "item" else "paragraph"
         if kind == "item" and self.items:
             self.items[-1].text = plain
@@ -361,15 +405,18 @@ class _Parser:
         self.heads.append((level, plain))
         self.section = tuple(t for _, t in self.heads if t)
 
-    def code(self, fence_line: int, end: int) -> None:
+    def code(self, fence_line: int, end: int, info: str) -> None:
         """Keep a fenced block's text as a "code" passage: it never answers alone, but it is
-        often where a note's commands are, and the answer layer shows its matching lines."""
+        often where a note's commands are, and the answer layer shows its matching lines
+        (fenced with the language the note named, `info`'s first word)."""
         body = self.lines[fence_line + 1 : end]
         if body and body[-1].strip().startswith(("```", "~~~")):
             body = body[:-1]
         text = textwrap.dedent("\n".join(line.rstrip() for line in body)).strip("\n")
         if text.strip() and _has_alnum(text):
-            self._add("code", text[:MAX_CODE_CHARS], (), fence_line + 1, position=(self.sec, self.block, 0))
+            language = _FENCE_LANGUAGE.match(info.strip())
+            self._add("code", text[:MAX_CODE_CHARS], (), fence_line + 1, position=(self.sec, self.block, 0),
+                      fence=language.group() if language else "")
             self.block += 1
 
     # ------------------------------------------------------------ block scanners
@@ -413,7 +460,7 @@ class _Parser:
         cells: list[str] = []
         links: list[str] = []
         for raw in raw_cells:
-            plain, found = to_plain(raw, self.refs)
+            plain, found = to_plain(raw, self.refs, marks=True)  # a cell is shown as the note wrote it
             cells.append(plain)
             links.extend(u for u in found if u not in links)
         parts = []
@@ -459,7 +506,7 @@ class _Parser:
                 if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
                     self.close_para()
                     end = self.skip_fence(i, m.group(1))
-                    self.code(i, end)
+                    self.code(i, end, m.group(2))
                     i = end
                     continue
             if indent >= 4 and not self.para and (not in_list or indent >= self.items[-1].content + 4):

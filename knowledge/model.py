@@ -27,13 +27,16 @@ class Passage:
     """
 
     kind: str  # "heading" | "paragraph" | "item" | "row" | "code" (never an answer alone)
-    text: str  # plain text, markdown removed; a row reads "Header: cell; Header: cell"
+    # Plain text but for `code` and **bold** in paragraphs and items (knowledge.inline); a row
+    # reads "Header: cell; Header: cell"
+    text: str
     section: tuple[str, ...] = ()  # heading path above the passage, outermost first
     position: tuple[int, int, int] = (0, 0, 0)
     cells: tuple[str, ...] = ()  # table rows only: plain cell texts
     header: tuple[str, ...] = ()  # table rows only: plain header cells
     links: tuple[str, ...] = ()  # URLs linked from the passage
     line: int = 0  # 1-based line in the source file where the passage starts
+    fence: str = ""  # code only: the language its fence names ("java"), "" when none
 
 
 @dataclass(frozen=True)

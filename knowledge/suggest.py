@@ -9,6 +9,7 @@ from rapidfuzz import fuzz, process
 
 from .columns import row_cells
 from .index import Index
+from .inline import plain
 from .model import Note, NoteGroup
 from .search import search
 from .text import fold
@@ -32,7 +33,8 @@ class Choices:
         """These choices and the titles and table facts of `notes` (titles first).
         Texts of notes deleted since stay until the next full build: a harmless suggestion."""
         titles = [_clip(note.title) for note in notes]
-        facts = [_clip(f"{cells[0]} — {header[1]}") for note in notes for cells, header in row_cells(note.passages)
+        facts = [_clip(f"{plain(cells[0])} — {header[1]}")
+                 for note in notes for cells, header in row_cells(note.passages)
                  if len(cells) >= 2 and len(header) >= 2]
         seen: dict[str, None] = dict.fromkeys(self.texts)
         fresh: list[str] = []

@@ -84,10 +84,10 @@ def test_what_are_there_answers_with_the_whole_table_one_row_a_line(tmp_path: Pa
     answer = engine.ask("what commands are there for managing kernel modules?")
     assert answer.answered
     assert answer.text.splitlines() == [
-        "- List loaded modules — lsmod — Shows name, size and users.",
-        "- Module details — modinfo <name> — Version, description and parameters.",
-        "- Load a module — sudo modprobe <name> — Loads its dependencies too.",
-        "- Unload a module — sudo modprobe -r <name> — Fails while something uses it.",
+        "- List loaded modules — `lsmod` — Shows name, size and users.",  # the commands stay code
+        "- Module details — `modinfo <name>` — Version, description and parameters.",
+        "- Load a module — `sudo modprobe <name>` — Loads its dependencies too.",
+        "- Unload a module — `sudo modprobe -r <name>` — Fails while something uses it.",
     ]
     # A question about one row is answered by that row, not the table.
     one = engine.ask("what command unloads a module?")
@@ -148,7 +148,7 @@ python3 -m venv .venv
 ```
 """, encoding="utf-8")
     answer = build_engine([tmp_path]).ask("how do I create a python venv?")
-    assert answer.answered and "```\npython3 -m venv .venv\n```" in answer.text
+    assert answer.answered and "```bash\npython3 -m venv .venv\n```" in answer.text  # the fence keeps its language
 
 
 def test_a_reference_list_never_answers(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import frontmatter
 
+from knowledge.inline import plain
 from knowledge.markdown import parse_body, split_cells, to_plain
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,9 +25,9 @@ def texts(body: str, kind: str | None = None) -> list[str]:
 def test_table_with_outer_pipes_and_bold_cells():
     body = "| Name | Uses? |\n|------|-------|\n| **DeepSeek** | Yes |\n| *Kimi* | No |\n"
     got = rows(body)
-    assert [r.cells for r in got] == [("DeepSeek", "Yes"), ("Kimi", "No")]
+    assert [r.cells for r in got] == [("**DeepSeek**", "Yes"), ("Kimi", "No")]  # cells keep bold and code
     assert got[0].header == ("Name", "Uses?")
-    assert got[0].text == "Name: DeepSeek; Uses?: Yes"
+    assert got[0].text == "Name: **DeepSeek**; Uses?: Yes"
     assert [r.position for r in got] == [(0, 0, 1), (0, 0, 2)]
     assert [r.line for r in got] == [3, 4]
     assert parse_body(body).table_shapes == ((2, 2),)
@@ -43,14 +44,14 @@ def test_table_without_outer_pipes_and_alignment_row():
 def test_escaped_pipes_and_pipes_in_inline_code_do_not_split_cells():
     body = "| Cmd | Meaning |\n|---|---|\n| `ls | wc -l` | count a \\| b |\n| `x \\| y` | z |\n"
     got = rows(body)
-    assert got[0].cells == ("ls | wc -l", "count a | b")
-    assert got[1].cells == ("x | y", "z")
+    assert got[0].cells == ("`ls | wc -l`", "count a | b")
+    assert got[1].cells == ("`x | y`", "z")
 
 
 def test_links_and_code_inside_cells():
     body = "| Site | Tip |\n|---|---|\n| [vLLM](https://vllm.ai) | run `pip install vllm` |\n"
     (row,) = rows(body)
-    assert row.cells == ("vLLM", "run pip install vllm")
+    assert row.cells == ("vLLM", "run `pip install vllm`")
     assert row.links == ("https://vllm.ai",)
     assert parse_body(body).links == ("https://vllm.ai",)
 
@@ -116,9 +117,9 @@ def test_a_bold_line_alone_is_a_heading_under_the_current_section():
             "**Notes pour Windows :**\n- un\n\nA **bold** word inside a sentence.\n\n## Next\n\ntext\n")
     passages = parse_body(body).passages
     assert [(p.kind, p.text) for p in passages] == [
-        ("heading", "Options"), ("heading", "Warning Options"), ("item", "-Wall — most warnings"),
-        ("item", "-Werror — warnings as errors"), ("heading", "Notes pour Windows"), ("item", "un"),
-        ("paragraph", "A bold word inside a sentence."), ("heading", "Next"), ("paragraph", "text")]
+        ("heading", "Options"), ("heading", "Warning Options"), ("item", "`-Wall` — most warnings"),
+        ("item", "`-Werror` — warnings as errors"), ("heading", "Notes pour Windows"), ("item", "un"),
+        ("paragraph", "A **bold** word inside a sentence."), ("heading", "Next"), ("paragraph", "text")]
     assert passages[3].section == ("Options", "Warning Options")
     assert passages[5].section == ("Options", "Notes pour Windows")  # the next bold line ends the one before
     assert passages[8].section == ("Next",)  # a real heading ends it too
@@ -159,8 +160,20 @@ def test_fences_inside_list_items_are_dedented_code():
         ("item", "Install:"), ("code", "pip install x | tee log"), ("paragraph", "Then run it."), ("item", "Done")]
 
 
-def test_inline_code_text_is_kept_without_backticks():
-    assert texts("Run `ls -la` then ``a`b``.") == ["Run ls -la then a`b."]
+def test_inline_code_and_bold_keep_their_markers_and_the_rest_is_plain():
+    # Discord shows `code` and **bold** as the note did; a span holding a backtick keeps a longer run.
+    assert texts("Run `ls -la` then ``a`b``, __strong__ and *em **in** it* ~~old~~.") == [
+        "Run `ls -la` then ``a`b``, **strong** and em **in** it old."]
+    assert texts("# A `code` **title**\n\n| `x` | **y** |\n|---|---|\n| `1` | **2** |") == [
+        "A code title", "x: `1`; y: **2**"]  # headings stay plain (titles, sections), a table's header too
+
+
+def test_html_comments_are_hidden_except_inside_fenced_code():
+    body = "<!-- hidden -->\n```xml\n<a><!-- kept --></a>\n```\nText <!-- gone\nstill gone --> after.\n\n<!-- open"
+    passages = parse_body(body).passages
+    assert [(p.kind, p.text, p.fence) for p in passages] == [
+        ("code", "<a><!-- kept --></a>", "xml"), ("paragraph", "Text after.", ""), ("paragraph", "<!-- open", "")]
+    assert passages[1].line == 5
 
 
 # ---------------------------------------------------------------- lists, quotes
@@ -173,7 +186,7 @@ def test_lists_ordered_unordered_tasks_and_short_parent_context():
     )
     items = [p for p in parse_body(body).passages if p.kind == "item"]
     got = [p.text for p in items]
-    assert got[:7] == ["Pros:", "Pros: fast", "Pros: cheap", "write tests", "ship it", "first", "second"]
+    assert got[:7] == ["**Pros**:", "**Pros**: fast", "**Pros**: cheap", "write tests", "ship it", "first", "second"]
     assert got[-1] == "child of long"  # a long parent is not repeated as context
     assert [p.position[1] for p in items] == list(range(len(items)))
 
@@ -239,10 +252,10 @@ def test_seed_translations_align_by_position():
     en = _seed_rows(SEED_EN)
     es = _seed_rows(SEED_ES)
     assert [p.position for p in en] == [p.position for p in es]
-    en_row = next(p for p in en if p.cells and p.cells[0] == "DeepSeek AI")
+    en_row = next(p for p in en if p.cells and plain(p.cells[0]) == "DeepSeek AI")
     es_row = next(p for p in es if p.position == en_row.position)
-    assert en_row.cells[:2] == ("DeepSeek AI", "Yes")
-    assert es_row.cells[:2] == ("DeepSeek AI", "Sí")
+    assert en_row.cells[:2] == ("**DeepSeek AI**", "Yes")
+    assert es_row.cells[:2] == ("**DeepSeek AI**", "Sí")
     assert en_row.header[1] == "Uses vLLM in Production?"
     assert es_row.header[1] == "¿Utiliza vLLM en Producción?"
     assert en_row.section == ("Usage of vLLM by AI Providers",)

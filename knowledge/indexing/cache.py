@@ -7,7 +7,7 @@ terms are kept apart from the tables (a start that finds too much changed builds
 Format, safe to load whatever the folder holds (plain numpy arrays, never pickle), one file
 `index.npz` replaced atomically, so a reader never sees parts of two different saves:
     document    UTF-8 JSON {"version", "stamps", "avg_length", "names", "group_keys", "notes" (without passages),
-                "sections", "extras" (cells, headers and links of the passages that have them)}
+                "sections", "extras" (cells, headers, links and fence languages of the passages that have them)}
     vocabulary  the terms, NUL-separated UTF-8, in id order
     p_*         the passages in columns (kind, position, line, section; texts as one UTF-8 buffer in
                 zlib chunks of 1 MB, p_text with the chunks' bounds in p_text_chunks, and each
@@ -48,7 +48,7 @@ from .words import Vocabulary
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 CACHE_FILE = "index.npz"
 VECTORS_FILE = "vectors.npz"
 
@@ -268,7 +268,8 @@ def _encode_notes(notes: list[Note], document: dict, arrays: dict[str, np.ndarra
         for n in notes
     ]
     document["sections"] = [list(section) for section in columns.sections]
-    document["extras"] = {str(i): [list(part) for part in extra] for i, extra in columns.extras.items()}
+    document["extras"] = {str(i): [list(cells), list(header), list(links), fence]
+                          for i, (cells, header, links, fence) in columns.extras.items()}
     arrays["p_kind"] = columns.kinds
     arrays["p_position"] = columns.positions
     arrays["p_line"] = columns.lines
@@ -293,7 +294,8 @@ def _notes(data: dict, arrays: dict[str, np.ndarray]) -> list[Note]:
     columns = PassageColumns(
         kinds, arrays["p_position"].reshape(-1, 3), arrays["p_line"], arrays["p_section"],
         tuple(tuple(section) for section in data["sections"]), texts,
-        {int(i): (tuple(cells), tuple(header), tuple(links)) for i, (cells, header, links) in data["extras"].items()},
+        {int(i): (tuple(cells), tuple(header), tuple(links), str(fence))
+         for i, (cells, header, links, fence) in data["extras"].items()},
     )
     # Passages are made when read, long after this: a damaged file must fail here, not then.
     if {len(columns.positions), columns.lines.size, columns.section_ids.size} != {kinds.size}:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..dense import TITLE_ROW
+from ..inline import plain
 from ..model import Note, NoteGroup
 
 SECTION_CHARS = 250  # of a section's text: its start says what it is about; tokens cost time
@@ -67,7 +68,7 @@ def note_rows(note: Note) -> NoteRows:
             pieces = [" / ".join(passage.section) if passage.section else note.title]
             start = i
         if passage.kind != "heading":
-            pieces.append(passage.text[:PASSAGE_CHARS])
+            pieces.append(plain(passage.text)[:PASSAGE_CHARS])  # the words: markers would take their room
     close()
     # Then one row per fact: a question about one list item or table row is closest to that row alone.
     # Alone: a command or code after an item that introduces it only blurs what the item says

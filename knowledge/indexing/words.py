@@ -96,7 +96,7 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     counts: list[int] = []
     key_ids: list[int] = []
     key_counts: list[int] = []
-    plain: tuple = ((), (), ())
+    plain: tuple = ((), (), (), "")
     # The questions an author taught the note (front matter aliases/questions) count like its
     # title: in the title table, and like a heading over every passage, so that their words
     # are known to the search even where the body never uses them.
@@ -105,7 +105,7 @@ def tokenize_note(note: Note, vocabulary: dict[str, int]) -> NoteTerms:
     kinds = columns.kinds[first : passages.stop].tolist()
     section_ids = columns.section_ids[first : passages.stop].tolist()
     for i, (kind, section) in enumerate(zip(kinds, section_ids), start=first):
-        cells, header, _ = extras.get(i, plain)
+        cells, header, _, _ = extras.get(i, plain)
         freq = passage_terms(KINDS[kind], texts[i], sections[section], cells, header)
         for term, weight in taught:
             freq[term] = freq.get(term, 0.0) + weight
