@@ -85,6 +85,7 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
     for item in items:
         question, expect = item["q"], item.get("expect")
         language = detect_language(question, names=engine.names)
+        question = index.casing.apply(question)  # as Engine.ask reads it: names in the notes' case
         vector = engine.encoder.encode([question])[0] if engine.encoder is not None else None
         variants = [("asked", index, expect)]
         if expect is not None and expect in by_key:

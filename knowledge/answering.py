@@ -27,6 +27,7 @@ MAX_ANSWER_CHARS = 500
 # A sentence is shown whole even past MAX_ANSWER_CHARS up to this length: well under Discord's 2000
 # characters a message (and 4096 an embed), with room for the sources. Only a longer one is cut.
 WHOLE_SENTENCE_CHARS = 1500
+LONGEST_ANSWER_CHARS = 1800  # an answer's text is never longer: one Discord message, with its source line
 MAX_CODE_SNIPPET = 300
 NO_OPENERS = Openers(frozenset())
 MIN_PIECE_CHARS = 40
@@ -553,6 +554,8 @@ def answer_text(note: Note, start: int, question: str, scores: list[float] | Non
                 code = _passage_text(after, question, budget)
                 if len(code) <= budget:
                     pieces.append((after, code))
+    while len(pieces) > 1 and len(render_pieces(pieces)) > LONGEST_ANSWER_CHARS:
+        pieces.pop()  # whole blocks go, never a cut one
     return render_pieces(pieces)
 
 

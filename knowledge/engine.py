@@ -96,9 +96,10 @@ class Engine:
         """The question's language, the search result, and (with sentence vectors) how close
         in meaning any texts are to the question."""
         language = detect_language(question, hint=locale, names=self.names)
-        vector = self.encoder.encode([question])[0] if self.index.dense is not None and self.encoder and question \
+        cased = self.index.casing.apply(question)  # "does deepseek use vllm" as the notes write it: DeepSeek, vLLM
+        vector = self.encoder.encode([cased])[0] if self.index.dense is not None and self.encoder and question \
             else None
-        result = search(self.index, question, language, vector=vector)
+        result = search(self.index, cased, language, vector=vector)
         similarity = None
         if vector is not None and self.encoder is not None and self.index.dense is not None:
             encoder, projection = self.encoder, self.index.dense.projection

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .casing import Casing, learn_casing
 from .dense import DenseIndex
 from .model import Note, NoteGroup, Passage
 from .openers import Openers, learn
@@ -175,6 +176,12 @@ class Index:
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages of replaced notes
     layered_passages: int = 0  # passages indexed in layers over the base (incremental reloads)
     dense: DenseIndex | None = None  # sentence vectors of the notes' sections (None: lexical search only)
+
+    @functools.cached_property
+    def casing(self) -> Casing:
+        """The usual case of the notes' names (knowledge.casing): learned once per index, on the first
+        question (a reload makes a new index)."""
+        return learn_casing(self.groups)
 
     @functools.cached_property
     def openers(self) -> Openers:

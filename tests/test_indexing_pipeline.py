@@ -93,7 +93,8 @@ def test_each_stage_hands_on_what_the_next_needs(folder: Path) -> None:
     held = index.postings["psql"].passages
     assert {index.note_of(int(pid)).rel_path for pid in held} == {"notes/psql-en.md"}
 
-    # → rows: one note per group is embedded (the original), its title then one row per section
+    # → rows: one note per group is embedded (the original), its title, one row per section, one per fact
+    # (here each section holds one paragraph: its section row stands for it)
     embedded = embedded_notes(index.groups)
     assert sorted(n.rel_path for n in embedded) == ["notes/2025-01-02-kafka-en.md", "notes/psql-en.md"]
     kafka = next(n for n in embedded if "kafka" in n.rel_path)

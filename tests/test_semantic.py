@@ -74,13 +74,30 @@ def test_without_sentence_vectors_the_engine_still_answers_by_words(tmp_path: Pa
     assert answer.answered and "__consumer_offsets" in answer.text
 
 
-def test_rows_are_the_title_and_one_per_section(tmp_path: Path) -> None:
-    (tmp_path / "kafka-en.md").write_text(KAFKA_EN, encoding="utf-8")
+def test_rows_are_the_title_one_per_section_and_one_per_fact(tmp_path: Path) -> None:
+    (tmp_path / "kafka-en.md").write_text(KAFKA_EN + """
+## Commands
+
+- List the consumer groups of a cluster:
+
+`kafka-consumer-groups --bootstrap-server localhost:9092 --list`
+
+- Describe one group, with its lag per partition:
+
+`kafka-consumer-groups --describe --group billing`
+""", encoding="utf-8")
     note = build_engine([tmp_path], EngineOptions(semantic=False)).notes[0]
     rows = note_rows(note)
     assert rows.texts[0] == "Kafka Consumer Groups" and rows.passages[0] == TITLE_ROW
-    assert len(rows.texts) == 4 and rows.texts[1].startswith("Rebalancing ")
-    assert note.passages[rows.passages[2]].section == ("Offsets",)
+    sections = [note.passages[p].section for p in rows.passages[1:5]]
+    assert sections == [("Rebalancing",), ("Offsets",), ("Retention",), ("Commands",)]
+    assert rows.texts[1].startswith("Rebalancing When a consumer joins")
+    # Each example has a row of its own, the line that introduces it alone (the command is not embedded
+    # apart from it); a section of one paragraph has no row beside its section row.
+    facts = list(zip(rows.texts[5:], rows.passages[5:]))
+    assert [text for text, _ in facts] == ["List the consumer groups of a cluster:",
+                                           "Describe one group, with its lag per partition:"]
+    assert all(note.passages[p].kind == "item" for _, p in facts)
 
 
 def test_a_start_from_the_cache_embeds_nothing_again(tmp_path: Path, counting: CountingEncoder) -> None:

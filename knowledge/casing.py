@@ -1,0 +1,105 @@
+"""The usual case of the notes' names ("DeepSeek", "vLLM", "Kafka"), learned from the notes.
+
+People type in chat in lower case. Two things read case: the sentence encoder ("is claude served
+with vllm" sits far from the row that names Claude and vLLM) and the word search's idea of a name
+(knowledge.text.name_terms). So a question is written back in the notes' own case before either
+reads it: each word typed all in lower case that the notes usually write with capitals inside a
+sentence takes that form. Learned from the words of the notes' paragraphs, items and table rows
+(titles and headings are often in Title Case, and German writes every noun with a capital).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .inline import plain
+from .model import NoteGroup
+from .text import stop_words
+
+SAMPLE_GROUPS = 4000  # groups read to learn from (spread over the blog): names recur
+MIN_SEEN = 2  # a capitalised form seen once may be an accident of one sentence (a capital inside, "vLLM", is not)
+USUAL_SHARE = 0.8  # of a word's occurrences in that form: a name is rarely written otherwise
+TITLE_RUN = 3  # capitalised words in a row: a title ("Hybrid Architecture Meets Agentic Intelligence")
+CAPITALISED_LANGUAGES = frozenset({"de"})  # every noun has a capital: no evidence of a name
+_WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9]*(?:[.+#-][A-Za-z0-9]+)*[+#]*(?!\w)")
+_ENDS_SENTENCE = ".!?:;"
+
+
+@dataclass(frozen=True)
+class Casing:
+    forms: dict[str, str] = field(default_factory=dict)  # lower-case word → its usual written form
+
+    def apply(self, question: str) -> str:
+        """The question with each all-lower-case word the notes write otherwise in their form
+        (a word the asker wrote with a capital stays as written)."""
+        if not self.forms:
+            return question
+        return _WORD.sub(lambda m: self.forms.get(m.group(), m.group()) if m.group().islower() else m.group(),
+                         question)
+
+
+def learn_casing(groups: Iterable[NoteGroup]) -> Casing:
+    """Words written with a capital inside a sentence more often than not, over a sample of groups."""
+    groups = list(groups)
+    step = max(1, len(groups) // SAMPLE_GROUPS)
+    seen: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for group in groups[::step]:
+        for note in group.notes:
+            if note.lang in CAPITALISED_LANGUAGES:
+                continue
+            for passage in note.passages:
+                if passage.kind in ("heading", "code"):
+                    continue
+                # A row's cells, not its header ("Provider/Model: …"): headers are labels, in Title Case.
+                for text in passage.cells if passage.kind == "row" and passage.cells else (passage.text,):
+                    _count(plain(text), seen, forms)
+    stop = stop_words()
+    learned = {}
+    for word, counts in forms.items():
+        form, count = counts.most_common(1)[0]
+        inner = any(c.isupper() for c in form[1:])
+        if count >= (1 if inner else MIN_SEEN) and count >= USUAL_SHARE * seen[word] and word not in stop:
+            learned[word] = form
+    return Casing(learned)
+
+
+def _count(text: str, seen: Counter[str], forms: dict[str, Counter[str]]) -> None:
+    matches = list(_WORD.finditer(text))
+    titled = _title_case_runs(text, matches)
+    for i, match in enumerate(matches):
+        word = match.group()
+        lower = word.lower()
+        seen[lower] += 1
+        if word == lower:
+            continue
+        inner = any(c.isupper() for c in word[1:])
+        # A capital that only starts a sentence, or a word of a title quoted in Title Case, says nothing;
+        # one inside a word ("vLLM", "DeepSeek") does.
+        if inner or not (i in titled or _starts_sentence(text, match.start())):
+            forms.setdefault(lower, Counter())[word] += 1
+
+
+def _title_case_runs(text: str, matches: list[re.Match[str]]) -> set[int]:
+    """Indices of words in runs of TITLE_RUN or more capitalised words next to each other."""
+    titled: set[int] = set()
+    run: list[int] = []
+    for i, match in enumerate(matches):
+        capital = any(c.isupper() for c in match.group())
+        joined = bool(run) and not text[matches[run[-1]].end():match.start()].strip()
+        if capital and (joined or not run):
+            run.append(i)
+            continue
+        if len(run) >= TITLE_RUN:
+            titled.update(run)
+        run = [i] if capital else []
+    if len(run) >= TITLE_RUN:
+        titled.update(run)
+    return titled
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[max(0, start - 16):start].rstrip()
+    return (not before and start <= 16) or (bool(before) and before[-1] in _ENDS_SENTENCE)

@@ -1,0 +1,51 @@
+"""Questions typed in lower case are read with the notes' own case for their names."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.casing import learn_casing
+from knowledge.indexing import build_engine
+from knowledge.model import Note, NoteGroup, Passage
+
+BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
+
+
+def _group(key: str, lang: str, *texts: str) -> NoteGroup:
+    passages = tuple(Passage("paragraph", text) for text in texts)
+    return NoteGroup(key, (Note(f"/n/{key}-{lang}.md", f"{key}-{lang}.md", key, lang, key, passages),))
+
+
+def test_names_written_with_capitals_inside_sentences_are_learned() -> None:
+    casing = learn_casing([
+        _group("serving", "en", "Most providers serve models with vLLM today.", "We asked whether DeepSeek uses vLLM."),
+        _group("queues", "en", "Messages stay in Kafka for a week.", "A consumer of Kafka reads them in order."),
+        _group("gardens", "en", "Water the beds at dawn.", "Water them again at dusk, water is cheap."),
+    ])
+    assert casing.apply("does deepseek use vllm?") == "does DeepSeek use vLLM?"
+    assert casing.apply("how long does kafka keep messages") == "how long does Kafka keep messages"
+    # "Water" only ever starts a sentence: a capital there says nothing.
+    assert casing.apply("how often should i water the beds") == "how often should i water the beds"
+
+
+def test_a_word_the_asker_capitalised_stays_as_written() -> None:
+    casing = learn_casing([_group("serving", "en", "Providers use vLLM.", "Others use vLLM too.")])
+    assert casing.apply("Does VLLM scale?") == "Does VLLM scale?"
+
+
+def test_a_word_mostly_written_in_lower_case_is_not_a_name() -> None:
+    casing = learn_casing([_group("a", "en", "We use Docker here.", "docker runs it.", "docker builds it.",
+                                  "then docker stops it.", "and docker restarts it.")])
+    assert casing.apply("what does docker do") == "what does docker do"
+
+
+def test_german_nouns_teach_nothing() -> None:
+    casing = learn_casing([_group("haus", "de", "Das ist ein Haus mit einem Garten.", "Im Garten steht ein Haus.")])
+    assert casing.forms == {}
+
+
+
+def test_a_question_in_lower_case_is_answered_as_the_same_question_with_capitals() -> None:
+    seeds = build_engine([BUNDLED])
+    lower, capitals = seeds.ask("does deepseek use vllm"), seeds.ask("Does DeepSeek use vLLM")
+    assert lower.answered and lower.text.startswith("Yes")
+    assert (lower.sources[:1], lower.text) == (capitals.sources[:1], capitals.text)
