@@ -14,11 +14,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .columns import prose_texts
 from .inline import plain
 from .model import NoteGroup
 from .text import stop_words
 
-SAMPLE_GROUPS = 4000  # groups read to learn from (spread over the blog): names recur
+SAMPLE_NOTES = 3000  # notes read to learn from, spread over the blog: names recur (a first question waits for it)
 MIN_SEEN = 2  # a capitalised form seen once may be an accident of one sentence (a capital inside, "vLLM", is not)
 USUAL_SHARE = 0.8  # of a word's occurrences in that form: a name is rarely written otherwise
 TITLE_RUN = 3  # capitalised words in a row: a title ("Hybrid Architecture Meets Agentic Intelligence")
@@ -41,21 +42,14 @@ class Casing:
 
 
 def learn_casing(groups: Iterable[NoteGroup]) -> Casing:
-    """Words written with a capital inside a sentence more often than not, over a sample of groups."""
-    groups = list(groups)
-    step = max(1, len(groups) // SAMPLE_GROUPS)
+    """Words written with a capital inside a sentence more often than not, over a sample of the notes."""
+    notes = [note for group in groups for note in group.notes if note.lang not in CAPITALISED_LANGUAGES]
     seen: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
-    for group in groups[::step]:
-        for note in group.notes:
-            if note.lang in CAPITALISED_LANGUAGES:
-                continue
-            for passage in note.passages:
-                if passage.kind in ("heading", "code"):
-                    continue
-                # A row's cells, not its header ("Provider/Model: …"): headers are labels, in Title Case.
-                for text in passage.cells if passage.kind == "row" and passage.cells else (passage.text,):
-                    _count(plain(text), seen, forms)
+    for note in notes[::max(1, len(notes) // SAMPLE_NOTES)]:
+        # A row's cells, not its header ("Provider/Model: …"): headers are labels, in Title Case.
+        for text in prose_texts(note.passages):
+            _count(plain(text), seen, forms)
     stop = stop_words()
     learned = {}
     for word, counts in forms.items():

@@ -275,6 +275,26 @@ def row_cells(passages: Sequence[Passage]) -> Iterator[tuple[tuple[str, ...], tu
     return (columns.extras.get(int(i), _PLAIN)[:2] for i in found)
 
 
+def prose_texts(passages: Sequence[Passage]) -> Iterator[str]:
+    """The texts of the items and paragraphs, and the cells of the table rows (not their headers),
+    without making a Passage of each when they are kept in columns."""
+    if not isinstance(passages, PassageList):
+        for p in passages:
+            if p.kind == "row":
+                yield from p.cells
+            elif p.kind in ("item", "paragraph"):
+                yield p.text
+        return
+    columns = passages.columns
+    codes = columns.kinds[passages.start : passages.stop]
+    row, item, paragraph = _KIND_CODE["row"], _KIND_CODE["item"], _KIND_CODE["paragraph"]
+    for i in (np.flatnonzero((codes == item) | (codes == paragraph) | (codes == row)) + passages.start).tolist():
+        if columns.kinds[i] == row:
+            yield from columns.extras.get(i, _PLAIN)[0]
+        else:
+            yield columns.texts[i]
+
+
 def of_kind(passages: Sequence[Passage], kind: str) -> Iterator[Passage]:
     """The passages of one kind, without making the others when they are kept in columns."""
     if isinstance(passages, PassageList):

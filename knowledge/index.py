@@ -7,17 +7,16 @@ passages that share a term with it, without a Python loop per passage.
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .casing import Casing, learn_casing
+from .casing import Casing
 from .dense import DenseIndex
 from .model import Note, NoteGroup, Passage
-from .openers import Openers, learn
+from .openers import Openers
 from .text import PREFIX_MARK
 
 
@@ -176,18 +175,10 @@ class Index:
     dead: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # passages of replaced notes
     layered_passages: int = 0  # passages indexed in layers over the base (incremental reloads)
     dense: DenseIndex | None = None  # sentence vectors of the notes' sections (None: lexical search only)
-
-    @functools.cached_property
-    def casing(self) -> Casing:
-        """The usual case of the notes' names (knowledge.casing): learned once per index, on the first
-        question (a reload makes a new index)."""
-        return learn_casing(self.groups)
-
-    @functools.cached_property
-    def openers(self) -> Openers:
-        """The sentences that frame these notes rather than say anything (knowledge.openers): learned
-        once per index, on the first answer (a reload makes a new index)."""
-        return learn(self.groups)
+    # Learned from the notes by a full build (knowledge.indexing.pipeline) and kept in its cache; a start
+    # or a reload that layers a few changed notes keeps them.
+    casing: Casing = field(default_factory=Casing)  # the usual case of the notes' names (knowledge.casing)
+    openers: Openers = field(default_factory=lambda: Openers(frozenset()))  # framing sentences (knowledge.openers)
 
     @property
     def passage_count(self) -> int:

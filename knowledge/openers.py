@@ -22,7 +22,7 @@ from .text import fold
 LEAD_WORDS = 2  # a sentence's shape: its first words ("here s", "let me", "aqui tienes")
 MIN_NOTES = 4  # a framing shape frames this many notes (translation groups)…
 LIFT = 3.0  # …and frames a note at least this many times as often as it starts another sentence
-SAMPLE_GROUPS = 4000  # groups read to learn (evenly spread): shapes recur across a blog, not in one note
+SAMPLE_NOTES = 3000  # notes read to learn (evenly spread): shapes recur across a blog, not in one note
 
 _WORD = re.compile(r"[^\W_]+")
 _ANNOUNCING = (":", "：")
@@ -44,17 +44,16 @@ def lead(sentence: str) -> str | None:
 
 
 def learn(groups: Sequence[NoteGroup]) -> Openers:
-    """The framing shapes of a blog (a sample of its groups, every translation of each)."""
-    step = max(1, len(groups) // SAMPLE_GROUPS)
+    """The framing shapes of a blog (a sample of its notes, in every language)."""
+    notes = [(group.key, note) for group in groups for note in group.notes]
     framing: dict[str, set[str]] = {}
     other: Counter[str] = Counter()
-    for group in groups[::step]:
-        for note in group.notes:
-            for shape, frames in _leads(tuple(note.passages)):
-                if frames:
-                    framing.setdefault(shape, set()).add(group.key)
-                else:
-                    other[shape] += 1
+    for key, note in notes[::max(1, len(notes) // SAMPLE_NOTES)]:
+        for shape, frames in _leads(tuple(note.passages)):
+            if frames:
+                framing.setdefault(shape, set()).add(key)
+            else:
+                other[shape] += 1
     return Openers(frozenset(shape for shape, keys in framing.items()
                              if len(keys) >= MIN_NOTES and len(keys) >= LIFT * other[shape]))
 

@@ -38,17 +38,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..casing import Casing
 from ..columns import KINDS, CompressedBytes, PassageColumns, Texts
 from ..dense import NoteVectors, Projection
 from ..encoder import Encoder, encoder_package_version
 from ..index import Index, PostingTable, SavedTables, TypoWords
 from ..model import Note, NoteGroup
+from ..openers import Openers
 from .rows import RECIPE
 from .words import Vocabulary
 
 _log = logging.getLogger(__name__)
 
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 CACHE_FILE = "index.npz"
 VECTORS_FILE = "vectors.npz"
 
@@ -76,6 +78,8 @@ class Cache:
     names: frozenset[str] = frozenset()  # the names learned from these notes (knowledge.names)
     groups: tuple[NoteGroup, ...] = ()  # these notes' translation groups
     typo_words: TypoWords | None = None  # the words of the tables that typos are looked up among
+    casing: Casing = Casing()  # the usual case of these notes' names (knowledge.casing)
+    openers: Openers = Openers(frozenset())  # their framing sentences (knowledge.openers)
 
 
 def empty() -> Cache:
@@ -163,8 +167,10 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
     typo_words = TypoWords(tuple(typo), {(first, length): (a, b) for (first, length), a, b in
                                          zip(data["typo_keys"], bounds, bounds[1:])},
                            tuple(typo[i] for i in order.tolist()))
+    casing = Casing({str(k): str(v) for k, v in data["casing"].items()})
+    openers = Openers(frozenset(map(str, data["openers"])))
     return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]), groups,
-                 typo_words)
+                 typo_words, casing, openers)
 
 
 def _split(joined: np.ndarray) -> list[str]:
@@ -178,13 +184,14 @@ def _joined(strings) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...], groups: tuple[NoteGroup, ...],
                stamps: dict[str, tuple[int, int]], tables: SavedTables, names: frozenset[str],
-               typo_words: TypoWords) -> None:
+               typo_words: TypoWords, casing: Casing, openers: Openers) -> None:
     """Write the cache atomically (a reader sees the old file or the new one, never half).
     `tables` must come from indexing exactly `notes`, in this order, over `vocabulary`."""
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray | Pieces] = {}
     document = {"version": cache_version(), "stamps": {path: list(stamp) for path, stamp in stamps.items()},
-                "avg_length": tables.avg_length, "names": sorted(names), "group_keys": [g.key for g in groups]}
+                "avg_length": tables.avg_length, "names": sorted(names), "group_keys": [g.key for g in groups],
+                "casing": casing.forms, "openers": sorted(openers.leads)}
     position = {note.path: i for i, note in enumerate(notes)}
     arrays["g_members"] = np.asarray([position[n.path] for g in groups for n in g.notes], dtype=np.int32)
     arrays["g_offsets"] = np.cumsum([0, *(len(g.notes) for g in groups)], dtype=np.int64)
@@ -389,7 +396,7 @@ def start_saving(folder: Path, index: Index | None, stamps: dict[str, tuple[int,
                 tables = SavedTables(index.postings.layers[0], index.title_postings.layers[0],
                                      index.key_postings.layers[0], index.avg_length)
                 save_cache(folder, index.postings.layers[0].rows, index.notes, index.groups, stamps, tables, names,
-                           index.typo_words)
+                           index.typo_words, index.casing, index.openers)
         except (OSError, ValueError) as error:  # a read-only state folder costs speed, never answers
             _log.warning("Could not save the index cache in %s: %s", folder, error)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..casing import learn_casing
 from ..detect import detect_language
 from ..encoder import load_encoder
 from ..engine import Engine, EngineOptions
@@ -26,6 +27,7 @@ from ..index import Index
 from ..model import Note
 from ..names import untranslated_names
 from ..notes import load_notes
+from ..openers import learn as learn_openers
 from ..suggest import LazyChoices
 from .cache import Cache, SavedVectors, load_cache, load_vectors, start_saving, vectors_version
 from .cache import empty as empty_cache
@@ -98,12 +100,15 @@ def build_engine(folders: Sequence[str | Path], options: EngineOptions | None = 
 
 def _indexed(notes: tuple[Note, ...], reader: ParallelReader) -> tuple[Index, frozenset[str]]:
     """A full build's index: the notes grouped, tokenized (by the workers that read them, or here), their
-    postings merged (from the workers' sorted shares when they read them all), and the names they teach."""
+    postings merged (from the workers' sorted shares when they read them all), what the notes teach about
+    their names' case and their framing sentences, and the names they keep untranslated."""
     groups = group_translations(notes)
     text = reader.text_table(notes)  # merging the workers' shares (numbered as read)
     # Without the shares' sorted pairs (read here, or not all by the workers) each note's pairs are needed.
     parts = tokenize_notes(notes, reader.terms if text is not None else None, reader.vocabulary)
-    return assemble_index(groups, notes, parts, reader.vocabulary, None, text), untranslated_names(groups)
+    index = assemble_index(groups, notes, parts, reader.vocabulary, None, text)
+    index = dataclasses.replace(index, casing=learn_casing(groups), openers=learn_openers(groups))
+    return index, untranslated_names(groups)
 
 
 def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset[str]] | None:
@@ -113,6 +118,7 @@ def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset
         return None
     base_notes = tuple(cache.notes.values())
     base = assemble_index(cache.groups, base_notes, [], cache.vocabulary, cache.tables, typo_words=cache.typo_words)
+    base = dataclasses.replace(base, casing=cache.casing, openers=cache.openers)
     changed = [note for note in notes if cache.notes.get(note.path) is not note]
     removed = sorted(cache.notes.keys() - {note.path for note in notes})
     if not changed and not removed:
