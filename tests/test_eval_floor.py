@@ -18,13 +18,13 @@ SCORER = SHARED / "eval" / "score.py"
 CORPUS = SHARED / "corpus" / "blog"
 
 
-# The figures measured when the floors were last set (issue 8: dev 0.909 / 1.000 / 1.000 / 0.850,
-# dev2 0.790 / 0.600 / 1.000 / 0.747), less a question or two of slack.
+# The figures measured when the floors were last set, less a question or two of slack. Issue 17 (one
+# sentence row per fact, questions read in the notes' case, "not sure" offers): dev 0.900 / 0.917 / 1.000 /
+# 0.859, dev2 0.780 / 0.567 / 1.000 / 0.679 (dev2 contains fell from 0.725: answers now start at the fact
+# row found, some at a hedging sentence; tldr xlang rose from 0.142 to 0.555 found, fact-en 0.80 to 0.98).
 FLOORS = {
-    # dev found 0.891 since issue 16 embeds one note per translation group (the calibration's blog cases:
-    # 179 → 175 of 210 found at the same 30 of 42 near misses declined): floor 0.88.
     QUESTIONS: {"found": 0.88, "rejected": 0.90, "language": 0.95, "contains": 0.83},
-    QUESTIONS_2: {"found": 0.78, "rejected": 0.55, "language": 0.95, "contains": 0.72},
+    QUESTIONS_2: {"found": 0.76, "rejected": 0.55, "language": 0.95, "contains": 0.65},
 }
 
 
