@@ -19,11 +19,11 @@ CORPUS = SHARED / "corpus" / "blog"
 
 
 # The figures measured when the floors were last set, less a question or two of slack. Issue 17 (one
-# sentence row per fact, questions read in the notes' case, "not sure" offers): dev 0.891 / 0.917 / 1.000 /
-# 0.847, dev2 0.790 / 0.600 / 1.000 / 0.671 (dev2 contains fell from 0.725: answers now start at the fact
-# row found, some at a hedging sentence; tldr xlang rose from 0.142 to 0.538 found, fact-en 0.80 to 0.99).
+# sentence row per fact, at most 8 per note; questions read in the notes' case; "not sure" offers): dev 0.873 /
+# 0.917 / 1.000 / 0.854, dev2 0.800 / 0.600 / 1.000 / 0.688 (dev found fell from 0.891, dev2 contains from
+# 0.725: answers now start at the fact row found; tldr xlang rose from 0.142 to 0.553, fact-en 0.80 to 0.98).
 FLOORS = {
-    QUESTIONS: {"found": 0.88, "rejected": 0.90, "language": 0.95, "contains": 0.83},
+    QUESTIONS: {"found": 0.86, "rejected": 0.90, "language": 0.95, "contains": 0.83},
     QUESTIONS_2: {"found": 0.76, "rejected": 0.55, "language": 0.95, "contains": 0.65},
 }
 

@@ -24,7 +24,7 @@ SECTION_CHARS = 250  # of a section's text: its start says what it is about; tok
 PASSAGE_CHARS = 120  # of each passage added to a section's text
 UNIT_CHARS = 160  # of one fact's own row: a list item, a table row, a paragraph's start
 UNIT_KINDS = ("row", "item", "paragraph")  # the kinds of fact that get a row, the likeliest asked first
-MAX_FACT_ROWS = 16  # of one note: dev found 180 of 210 (8: 179, 24: 181, none: 177); at 45k rows grow 4× without it
+MAX_FACT_ROWS = 8  # of one note: dev found 179 of 210 (16: 180, 24: 181, none: 177); 45k rows: 518k at 16, 753k at none
 MIN_UNIT_WORDS = 3  # shorter pieces ("Yes", a bare link) say nothing alone
 INTRODUCING = (":", "：")  # a passage ending so introduces the next: its meaning holds for both
 # Changes whenever the rows would: the cache's rows of another recipe are embedded again.
