@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import knowledge.notes
-from knowledge.engine import Engine
+from knowledge.engine import Engine, EngineOptions
 from knowledge.indexing import build_engine, refresh_engine
 
 BUNDLED = Path(__file__).resolve().parents[1] / "bot" / "notes"
@@ -107,3 +107,17 @@ def test_a_note_broken_by_an_edit_is_reported_and_stops_answering(notes: Path) -
     fresh = refresh_engine(engine)
     assert [Path(p.path).name for p in fresh.problems] == ["walrus-en.md"]
     assert not fresh.ask("which port does the walrus gateway use?").answered
+
+
+def test_a_start_over_a_cache_of_more_notes_builds_afresh(tmp_path: Path) -> None:
+    # A cache written for two folders, then a start over one of them: most of the cached notes are gone,
+    # and keeping them as dead passages would weigh on every question (and skew word statistics).
+    kept, other, cache = tmp_path / "kept", tmp_path / "other", tmp_path / "cache"
+    shutil.copytree(BUNDLED, kept)
+    for i in range(20):
+        _write(other / f"garden{i}-en.md", _note(f"Garden {i}", f"Bed {i} needs water and sun every day."))
+    build_engine([kept, other], EngineOptions(cache_dir=cache, semantic=False)).wait_until_saved()
+    started = build_engine([kept], EngineOptions(cache_dir=cache, semantic=False))
+    assert started.index.dead.size == 0 and started.index.layered_passages == 0
+    assert {note.rel_path for note in started.notes} == {note.rel_path for note in
+                                                         build_engine([kept], EngineOptions(semantic=False)).notes}

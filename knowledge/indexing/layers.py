@@ -37,7 +37,11 @@ def apply_changes(index: Index, changed: list[Note], removed: list[str]) -> Inde
     groups = _regroup(index, changed, removed)
     if groups is None or len(index.postings.layers) >= MAX_LAYERS:
         return None
-    if index.layered_passages + sum(len(n.passages) for n in changed) > MAX_LAYERED_SHARE * max(1, index.passage_count):
+    # Passages added in layers and passages left dead (removed or replaced notes) both cost every question:
+    # a start over a cache of other folders removes most of it, and is a full build.
+    gone = sum(int(index.note_sizes[index.note_ids[path]]) for path in removed)
+    layered = index.layered_passages + sum(len(n.passages) for n in changed) + index.dead.size + gone
+    if layered > MAX_LAYERED_SHARE * max(1, index.passage_count):
         return None
     return _extend(index, groups, changed, removed)
 
