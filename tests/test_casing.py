@@ -46,6 +46,7 @@ def test_german_nouns_teach_nothing() -> None:
 
 def test_a_question_in_lower_case_is_answered_as_the_same_question_with_capitals() -> None:
     seeds = build_engine([BUNDLED])
-    lower, capitals = seeds.ask("does deepseek use vllm"), seeds.ask("Does DeepSeek use vLLM")
+    # Read as the notes write it, the lower-case question is the same question to the encoder and the gate.
+    lower, capitals = seeds.ask("does deepseek use vllm"), seeds.ask("does DeepSeek use vLLM")
     assert lower.answered and lower.text.startswith("Yes")
-    assert (lower.sources[:1], lower.text) == (capitals.sources[:1], capitals.text)
+    assert (lower.sources[:1], lower.text, lower.score) == (capitals.sources[:1], capitals.text, capitals.score)
