@@ -41,8 +41,7 @@ class EngineOptions:
     min_confidence: float = 0.4  # the gate's probability that the first note is right (knowledge.gate)
     # From here up to min_confidence the reply is "not sure" and offers the closest passage. Measured on the
     # dev questions (bench/outcomes.py, bench/outcomes.md): the right note is reached for 190 of 210 answerable
-    # ones instead of 178, while 1 of the 42 unanswerable gets an offer (0.25: 3 offers for the same 190;
-    # 0.2: 9 for 193).
+    # ones instead of 176, while 4 of the 42 unanswerable get an offer (0.25: 192 reached, 5 offers).
     not_sure_confidence: float = 0.3
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
     cache_dir: Path | None = None  # where the parsed, tokenized notes are kept between builds (None: nowhere)
