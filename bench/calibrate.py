@@ -11,6 +11,9 @@ Every dev question becomes up to three cases over the blog sample:
                            a near miss about the note's own topic, also "I don't know". Reported,
                            not fitted on: with them the gate only moves along the same trade-off
                            (fewer found for more rejected), see the closing note of issue 8.
+Over the blog plus every English tldr page, the cross-language tldr questions
+(`questions_tldr_xlang.yaml`: tldr's translators' example descriptions) give asked and near-miss
+cases too; they weigh XLANG_SHARE of the fit together, so that their number does not decide it.
 Notes are left out the way a reload removes them (`knowledge.indexing.with_changes`), so the
 index is the engine's own, not a copy with different statistics.
 
@@ -20,7 +23,7 @@ split by note (half the notes, every case of a note on one side) to report held-
 the gate is fitted on all of them and written to `knowledge/data/gate.json` (with --write).
 
     python -m bench.calibrate                 # rates of the gate in the package, held-out rates of a refit
-    python -m bench.calibrate --blog-only     # without the cases over the blog plus the 10,000 tldr pages
+    python -m bench.calibrate --blog-only     # without the cases over the blog plus tldr pages
     python -m bench.calibrate --write         # refit on everything and write knowledge/data/gate.json
 Outputs bench/out/calibration.csv, bench/out/reliability.png and bench/calibration.md.
 """
@@ -53,6 +56,14 @@ from .scoring import SHARED, load_questions, note_key
 
 QUESTION_FILES = ("questions_dev.yaml", "questions_dev2.yaml")
 TLDR_CORPUS = REAL_CORPUS.parent / "tldr"
+TLDR_ALL_CORPUS = REAL_CORPUS.parent / "tldr-all" / "notes"  # the English pages of every tldr page
+XLANG_FILE = "questions_tldr_xlang.yaml"
+XLANG_CORPUS = "blog+tldr-all"
+# The tldr cases' share of the fit. Fitted on the cases of `python -m bench.calibrate` (in sample, at 0.4):
+# 0 → 0.15 takes xlang found 235 → 262 of 416 and its leave-note-out declines 360 → 404 of 520, for
+# blog found 178 → 174 of 210 and blog declines 27 → 26 of 42; past 0.15 xlang stops rising while
+# found over the blog plus 10,000 tldr pages falls (161 → 156 of 187 at 0.2).
+XLANG_SHARE = 0.15
 OUT = Path(__file__).resolve().parent / "out"
 REPORT = Path(__file__).resolve().parent / "calibration.md"
 L2 = 0.1  # ridge on the weights: 500 cases, 10 features
@@ -67,7 +78,7 @@ class Case:
     split_key: str  # the note the case is about (its side of the split)
     evidence: dict[str, Evidence]  # "hybrid" and "lexical"
     question_kind: str
-    corpus: str = "blog"  # "blog", or "blog+tldr" (10,000 tldr pages added as distractors)
+    corpus: str = "blog"  # "blog", "blog+tldr" (10,000 tldr pages added as distractors) or "blog+tldr-all"
 
     def label(self) -> int:
         return int(self.expect is not None and self.got == self.expect)
@@ -85,6 +96,7 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
     for item in items:
         question, expect = item["q"], item.get("expect")
         language = detect_language(question, names=engine.names)
+        lower_case = question == question.lower()
         question = index.casing.apply(question)  # as Engine.ask reads it: names in the notes' case
         vector = engine.encoder.encode([question])[0] if engine.encoder is not None else None
         variants = [("asked", index, expect)]
@@ -102,12 +114,13 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
             evidence = {}
             got = None
             for model, vec in (("hybrid", vector), ("lexical", None)):
-                result = search(variant, question, language, vector=vec if variant.dense is not None else None)
+                result = search(variant, question, language, vector=vec if variant.dense is not None else None,
+                                lower_case=lower_case)
                 evidence[model] = result.evidence or Evidence()
                 if model == "hybrid":
                     got = note_key(variant.notes[int(variant.passage_note[result.best.passage])].rel_path) \
                         if result.best else None
-            if corpus != "blog" and want is not None and got != want and got not in blog_keys:
+            if corpus != "blog" and want in blog_keys and got != want and got not in blog_keys:
                 continue
             cases.append(Case(kind, question, want, got, expect or f"none:{question}", evidence,
                               item.get("kind", "?"), corpus))
@@ -147,17 +160,19 @@ def fitted_on(cases: list[Case]) -> list[Case]:
     return [c for c in cases if c.kind != "leave-fact-out"]
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> Gate:
-    """Logistic regression by Newton's method (ridge on the weights, not the bias)."""
+def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, l2: float = L2, steps: int = 50) -> Gate:
+    """Logistic regression by Newton's method (ridge on the weights, not the bias), each case
+    counting `weights` times (1 when None)."""
     n, d = x.shape
     a = np.hstack([x, np.ones((n, 1))])
+    c = np.ones(n) if weights is None else weights
     w = np.zeros(d + 1)
     ridge = np.eye(d + 1) * l2
     ridge[-1, -1] = 0.0
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -30, 30)))
-        grad = a.T @ (p - y) + ridge @ w
-        hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-9 * np.eye(d + 1)
+        grad = a.T @ (c * (p - y)) + ridge @ w
+        hess = (a * (c * p * (1 - p))[:, None]).T @ a + ridge + 1e-9 * np.eye(d + 1)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -165,10 +180,16 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> Gate:
     return Gate(tuple(float(v) for v in w[:-1]), float(w[-1]))
 
 
-def matrix(cases: list[Case], model: str) -> tuple[np.ndarray, np.ndarray]:
+def matrix(cases: list[Case], model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evidence, labels, and each case's weight: the cross-language tldr cases together weigh
+    XLANG_SHARE of the whole, whatever their number."""
     x = np.array([c.evidence[model].vector() for c in cases], dtype=np.float64)
     y = np.array([c.label() for c in cases], dtype=np.float64)
-    return x, y
+    xlang = np.array([c.corpus == XLANG_CORPUS for c in cases], dtype=bool)
+    weights = np.ones(len(cases))
+    if xlang.any() and (~xlang).any():
+        weights[xlang] = XLANG_SHARE / (1 - XLANG_SHARE) * (~xlang).sum() / xlang.sum()
+    return x, y, weights
 
 
 def rates(cases: list[Case], gate: Gate, model: str, threshold: float) -> dict[str, tuple[int, int]]:
@@ -241,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="refit on every case and write knowledge/data/gate.json")
     parser.add_argument("--threshold", type=float, default=None, help="answer above this (default: the engine's)")
     parser.add_argument("--blog-only", action="store_true",
-                        help="without the cases over the blog plus 10,000 tldr pages")
+                        help="without the cases over the blog plus tldr pages")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "notes-bench" / "calibrate-cache",
                         help="index and vectors cache per corpus (the tldr pages take minutes to embed once)")
     args = parser.parse_args(argv)
@@ -251,12 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     corpora = {"blog": [REAL_CORPUS]}
     if not args.blog_only and TLDR_CORPUS.exists():
         corpora["blog+tldr"] = [REAL_CORPUS, TLDR_CORPUS]
+    asked = {"blog": items, "blog+tldr": items}
+    if not args.blog_only and TLDR_ALL_CORPUS.exists():
+        # tldr's translators' example descriptions, asked over the English pages: one fact, another language.
+        corpora[XLANG_CORPUS] = [REAL_CORPUS, TLDR_ALL_CORPUS]
+        asked[XLANG_CORPUS] = load_questions(SHARED / "eval" / XLANG_FILE)
     for name, folders in corpora.items():
         cache = args.cache / name if args.cache else None
         engine = build_engine(folders, EngineOptions(cache_dir=cache))
         engine.wait_until_saved()
-        cases += build_cases(engine, items, name)
-    lines = [f"# Gate calibration ({len(cases)} cases from {len(items)} dev questions, threshold {threshold})", "",
+        cases += build_cases(engine, asked[name], name)
+    questions = sum(len(asked[name]) for name in corpora if name != "blog+tldr")
+    lines = [f"# Gate calibration ({len(cases)} cases from {questions} dev questions, threshold {threshold})", "",
              "`python -m bench.calibrate`; cases and method in the module's docstring.", "",
              "| gate | case / kind | right | rate |", "|---|---|---|---|"]
     shipped = {model: gate_for(model == "hybrid") for model in ("hybrid", "lexical")}

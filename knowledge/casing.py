@@ -15,15 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .columns import prose_texts
-from .inline import plain
+from .inline import code_spans, plain
 from .model import NoteGroup
-from .text import stop_words
+from .text import CAPITALISED_LANGUAGES, stop_words
 
 SAMPLE_NOTES = 3000  # notes read to learn from, spread over the blog: names recur (a first question waits for it)
 MIN_SEEN = 2  # a capitalised form seen once may be an accident of one sentence (a capital inside, "vLLM", is not)
 USUAL_SHARE = 0.8  # of a word's occurrences in that form: a name is rarely written otherwise
 TITLE_RUN = 3  # capitalised words in a row: a title ("Hybrid Architecture Meets Agentic Intelligence")
-CAPITALISED_LANGUAGES = frozenset({"de"})  # every noun has a capital: no evidence of a name
 _WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9]*(?:[.+#-][A-Za-z0-9]+)*[+#]*(?!\w)")
 _ENDS_SENTENCE = ".!?:;"
 
@@ -49,7 +48,7 @@ def learn_casing(groups: Iterable[NoteGroup]) -> Casing:
     for note in notes[::max(1, len(notes) // SAMPLE_NOTES)]:
         # A row's cells, not its header ("Provider/Model: …"): headers are labels, in Title Case.
         for text in prose_texts(note.passages):
-            _count(plain(text), seen, forms)
+            _count(plain(_without_code(text)), seen, forms)
     stop = stop_words()
     learned = {}
     for word, counts in forms.items():
@@ -66,14 +65,21 @@ def _count(text: str, seen: Counter[str], forms: dict[str, Counter[str]]) -> Non
     for i, match in enumerate(matches):
         word = match.group()
         lower = word.lower()
-        seen[lower] += 1
-        if word == lower:
-            continue
         inner = any(c.isupper() for c in word[1:])
-        # A capital that only starts a sentence, or a word of a title quoted in Title Case, says nothing;
-        # one inside a word ("vLLM", "DeepSeek") does.
-        if inner or not (i in titled or _starts_sentence(text, match.start())):
+        # A capital that only starts a sentence, or a word of a title quoted in Title Case, says nothing
+        # either way, so that occurrence is not counted at all; one inside a word ("vLLM", "DeepSeek") does.
+        if word != lower and not inner and (i in titled or _starts_sentence(text, match.start())):
+            continue
+        seen[lower] += 1
+        if word != lower:
             forms.setdefault(lower, Counter())[word] += 1
+
+
+def _without_code(text: str) -> str:
+    """The text with its code spans blanked: `gradle build` is a command, cased as the shell needs it."""
+    for start, end in reversed(code_spans(text)):
+        text = text[:start] + " " + text[end:]
+    return text
 
 
 def _title_case_runs(text: str, matches: list[re.Match[str]]) -> set[int]:

@@ -98,7 +98,7 @@ class Engine:
         cased = self.index.casing.apply(question)  # "does deepseek use vllm" as the notes write it: DeepSeek, vLLM
         vector = self.encoder.encode([cased])[0] if self.index.dense is not None and self.encoder and question \
             else None
-        result = search(self.index, cased, language, vector=vector)
+        result = search(self.index, cased, language, vector=vector, lower_case=question == question.lower())
         similarity = None
         if vector is not None and self.encoder is not None and self.index.dense is not None:
             encoder, projection = self.encoder, self.index.dense.projection

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from .dense import TITLE_ROW
 from .gate import Evidence, gate_for
 from .index import Index, Postings
-from .text import PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
+from .text import CAPITALISED_LANGUAGES, PREFIX_LEN, PREFIX_MARK, is_compound_term, name_terms, stop_words, terms
 
 # Tuned on the dev questions as a whole (never per question); see tests/test_eval_floor.py.
 TITLE_WEIGHT = 1.2
@@ -47,6 +47,7 @@ TITLE_ROW_WEIGHT = 0.85  # a title is short: its cosine with a short question ru
 MISSING_NAME_PENALTY = 0.1  # taken off for the share of the question's known names a group lacks
 STANDOUT_AMONG = 20  # groups a cosine is compared with (a z-score means the same in a big blog as a small one)
 NAME_PRESENT = 0.3  # a name counts as mentioned by a note from this much credit (typo, prefix) up
+UNKNOWN_NAME_LENGTH = 4  # shorter unknown words typed in lower case are as often abbreviations or slips
 COMMON_FRACTION = 0.05  # terms in more passages than this count as covered wherever they are…
 MIN_COMMON_PASSAGES = 20  # …and than this (in a handful of notes, every word is in 5% of the passages)
 
@@ -93,13 +94,20 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
 
-def query_units(index: Index, question: str, language: str | None = None) -> tuple[QueryUnit, ...]:
+def query_units(index: Index, question: str, language: str | None = None, lower_case: bool = False
+                ) -> tuple[QueryUnit, ...]:
+    """The question's words and what stands for them in the index. `lower_case`: the asker typed it
+    with no capital at all (`question` may hold some: the notes' case of names, knowledge.casing)."""
     units: dict[str, QueryUnit] = {}
     unknown_weight = index.unseen_idf
     # In a language no note is written in, unknown words are that language's grammar, not a
     # missing topic; names in Latin letters still count in full.
     foreign = language is not None and language not in index.languages
     names = name_terms(question, language)
+    # Typed all in lower case, a question shows no names by their capitals: a word no note has in
+    # any form (not even a close spelling) is read as one, as "Redis" would be.
+    # (Not in German, where capitals show nouns, not names, and a missing one tells nothing either.)
+    uncased = lower_case and not foreign and language not in CAPITALISED_LANGUAGES
     for word in terms(question, prefixes=False):
         if word in units or (not index.knows(word) and _looks_like_stop_word(word)):
             continue
@@ -116,8 +124,13 @@ def query_units(index: Index, question: str, language: str | None = None) -> tup
             weight = unknown_weight * UNKNOWN_CJK_FACTOR
         else:
             weight = unknown_weight
-        units[word] = QueryUnit(word, tuple(alternatives), weight, word in names or is_compound_term(word))
+        name = word in names or is_compound_term(word) or (uncased and not alternatives and _unknown_name(word))
+        units[word] = QueryUnit(word, tuple(alternatives), weight, name)
     return _with_cjk_neighbours(tuple(units.values()))
+
+
+def _unknown_name(word: str) -> bool:
+    return len(word) >= UNKNOWN_NAME_LENGTH and word.isascii() and word[:1].isalpha()
 
 
 def _with_cjk_neighbours(units: tuple[QueryUnit, ...]) -> tuple[QueryUnit, ...]:
@@ -170,10 +183,11 @@ def _stop_words_from(letter: str) -> tuple[str, ...]:
 
 
 def search(index: Index, question: str, language: str | None = None, limit: int = 10,
-           vector: np.ndarray | None = None) -> SearchResult:
+           vector: np.ndarray | None = None, lower_case: bool = False) -> SearchResult:
     """Rank translation groups for a question; `vector` is the question's sentence vector
-    (None: words only). The confidence is the gate's probability that the first is right."""
-    units = query_units(index, question, language)
+    (None: words only); `lower_case` as for `query_units`. The confidence is the gate's probability
+    that the first is right."""
+    units = query_units(index, question, language, lower_case)
     n = index.passage_count
     dense = _dense(index, vector) if vector is not None and index.dense is not None and n else None
     if (not units and dense is None) or n == 0:

@@ -168,6 +168,7 @@ def is_compound_term(term: str) -> bool:
     return term.startswith("-") or "." in term or "_" in term or term.endswith(("+", "#"))
 
 
+CAPITALISED_LANGUAGES = frozenset({"de"})  # every noun has a capital: a capital is no evidence of a name
 _RAW_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f][0-9A-Za-z\u00c0-\u024f.\-_]*(?:\+\+|#)?")  # Latin words only
 _OTHER_SCRIPT = re.compile(rf"[{_CJK}\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]")
 
@@ -182,7 +183,7 @@ def name_terms(text: str, language: str | None = None) -> frozenset[str]:
     """
     names: set[str] = set()
     foreign_script = _OTHER_SCRIPT.search(text) is not None
-    nouns_capitalised = language == "de"
+    nouns_capitalised = language in CAPITALISED_LANGUAGES
     for match in _RAW_TOKEN.finditer(text):
         token = match.group().rstrip(".-_")
         if not token:

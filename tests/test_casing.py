@@ -50,3 +50,22 @@ def test_a_question_in_lower_case_is_answered_as_the_same_question_with_capitals
     lower, capitals = seeds.ask("does deepseek use vllm"), seeds.ask("does DeepSeek use vLLM")
     assert lower.answered and lower.text.startswith("Yes")
     assert (lower.sources[:1], lower.text, lower.score) == (capitals.sources[:1], capitals.text, capitals.score)
+
+
+def test_neither_a_sentence_start_nor_code_counts_against_a_name() -> None:
+    casing = learn_casing([_group("mistral", "en", "We embed texts with Mistral here.", "Mistral hosts the model.",
+                                  "Mistral bills per token.", "Run `gradle build` first.", "Then `gradle test`.",
+                                  "Gradle caches them.", "We build with Gradle daily.",
+                                  "With Gradle and Mistral both, it works.")])
+    # Capitals at a sentence's start say nothing either way; a command in code is cased for the shell.
+    assert casing.apply("does mistral run on gradle") == "does Mistral run on Gradle"
+
+
+def test_a_word_no_note_has_is_a_name_when_the_question_shows_no_capitals() -> None:
+    seeds = build_engine([BUNDLED])
+    # Typed with a capital, "Groqly" is a name the notes never mention: a near miss, not an answer.
+    # Typed all in lower case it tells nothing by its case, and is read the same way.
+    for question in ("does Groqly serve its models with vLLM", "does groqly serve its models with vllm"):
+        answer = seeds.ask(question)
+        assert not answer.answered, question
+        assert "groqly" in {unit.word for unit in seeds._searched(question, None)[1].units if unit.name}

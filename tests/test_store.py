@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import knowledge.indexing.pipeline
 import knowledge.notes
 from knowledge.engine import Engine, EngineOptions
 from knowledge.index import PostingTable
@@ -151,3 +152,19 @@ def test_a_start_from_the_cache_has_the_same_groups_names_and_typo_words(notes: 
     assert warm.names == cold.names and warm.index.typo_words == cold.index.typo_words
     assert "walrus" in warm.index.similar_words("walrsu")
     assert warm.ask("which port does the walrsu gateway use?").answered  # a typo, found among the cached words
+
+
+def test_a_cache_learned_by_older_code_is_learned_again_from_its_notes(notes: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    options = EngineOptions(cache_dir=tmp_path / "cache")
+    cold = _settled(build_engine([notes], options))
+    assert cold.index.casing.forms  # the seeds write "vLLM" and "DeepSeek"
+    # The learners changed since the cache was written (an upgrade): what they learned is stale.
+    monkeypatch.setattr("knowledge.indexing.cache.learned_version", lambda: "an older learner")
+    relearned = []
+    real = knowledge.indexing.pipeline.learn_casing
+    monkeypatch.setattr("knowledge.indexing.pipeline.learn_casing", lambda groups: relearned.append(1) or real(groups))
+    warm = build_engine([notes], options)
+    assert relearned == [1]
+    assert warm.index.casing == cold.index.casing and warm.names == cold.names
+    assert warm.index.openers == cold.index.openers

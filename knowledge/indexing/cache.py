@@ -66,6 +66,17 @@ def cache_version() -> str:
     return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=1)
+def learned_version() -> str:
+    """Changes with the code that learns from the notes what the cache keeps of it (their names' case,
+    framing sentences, untranslated names): stale, those are learned again, the notes themselves stay."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for name in ("casing.py", "openers.py", "names.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Cache:
     """The last full build: its notes, in index order, and the posting tables of exactly those notes.
@@ -80,6 +91,7 @@ class Cache:
     typo_words: TypoWords | None = None  # the words of the tables that typos are looked up among
     casing: Casing = Casing()  # the usual case of these notes' names (knowledge.casing)
     openers: Openers = Openers(frozenset())  # their framing sentences (knowledge.openers)
+    learned: bool = False  # names, casing and openers come from today's learners (else learn them again)
 
 
 def empty() -> Cache:
@@ -170,7 +182,7 @@ def _decode(data: dict, arrays: dict[str, np.ndarray]) -> Cache:
     casing = Casing({str(k): str(v) for k, v in data["casing"].items()})
     openers = Openers(frozenset(map(str, data["openers"])))
     return Cache(vocabulary, {note.path: note for note in notes}, stamps, tables, frozenset(data["names"]), groups,
-                 typo_words, casing, openers)
+                 typo_words, casing, openers, data.get("learned") == learned_version())
 
 
 def _split(joined: np.ndarray) -> list[str]:
@@ -191,7 +203,7 @@ def save_cache(folder: Path, vocabulary: dict[str, int], notes: tuple[Note, ...]
     arrays: dict[str, np.ndarray | Pieces] = {}
     document = {"version": cache_version(), "stamps": {path: list(stamp) for path, stamp in stamps.items()},
                 "avg_length": tables.avg_length, "names": sorted(names), "group_keys": [g.key for g in groups],
-                "casing": casing.forms, "openers": sorted(openers.leads)}
+                "casing": casing.forms, "openers": sorted(openers.leads), "learned": learned_version()}
     position = {note.path: i for i, note in enumerate(notes)}
     arrays["g_members"] = np.asarray([position[n.path] for g in groups for n in g.notes], dtype=np.int32)
     arrays["g_offsets"] = np.cumsum([0, *(len(g.notes) for g in groups)], dtype=np.int64)

@@ -24,7 +24,7 @@ from ..detect import detect_language
 from ..encoder import load_encoder
 from ..engine import Engine, EngineOptions
 from ..index import Index
-from ..model import Note
+from ..model import Note, NoteGroup
 from ..names import untranslated_names
 from ..notes import load_notes
 from ..openers import learn as learn_openers
@@ -107,6 +107,12 @@ def _indexed(notes: tuple[Note, ...], reader: ParallelReader) -> tuple[Index, fr
     # Without the shares' sorted pairs (read here, or not all by the workers) each note's pairs are needed.
     parts = tokenize_notes(notes, reader.terms if text is not None else None, reader.vocabulary)
     index = assemble_index(groups, notes, parts, reader.vocabulary, None, text)
+    return _learned(index, groups)
+
+
+def _learned(index: Index, groups: tuple[NoteGroup, ...]) -> tuple[Index, frozenset[str]]:
+    """The index with what the notes teach: their names' case and framing sentences; and the names
+    they keep untranslated."""
     index = dataclasses.replace(index, casing=learn_casing(groups), openers=learn_openers(groups))
     return index, untranslated_names(groups)
 
@@ -118,16 +124,20 @@ def _over_cache(cache: Cache, notes: tuple[Note, ...]) -> tuple[Index, frozenset
         return None
     base_notes = tuple(cache.notes.values())
     base = assemble_index(cache.groups, base_notes, [], cache.vocabulary, cache.tables, typo_words=cache.typo_words)
-    base = dataclasses.replace(base, casing=cache.casing, openers=cache.openers)
+    if cache.learned:
+        base, names = dataclasses.replace(base, casing=cache.casing, openers=cache.openers), cache.names
+    else:  # learned by older code: learn again from the same notes (the next full build keeps it)
+        _log.info("Learning the notes' names, case and openers again: the cache's come from an older version")
+        base, names = _learned(base, cache.groups)
     changed = [note for note in notes if cache.notes.get(note.path) is not note]
     removed = sorted(cache.notes.keys() - {note.path for note in notes})
     if not changed and not removed:
-        return base, cache.names
+        return base, names
     index = apply_changes(base, changed, removed)
     if index is None:
         return None
     affected = affected_groups(base, index, changed, removed)
-    return index, cache.names | untranslated_names(index.groups[g] for g in affected)
+    return index, names | untranslated_names(index.groups[g] for g in affected)
 
 
 def _warm(load: Callable[[], object]) -> None:
