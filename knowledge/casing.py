@@ -36,8 +36,13 @@ class Casing:
         (a word the asker wrote with a capital stays as written)."""
         if not self.forms:
             return question
-        return _WORD.sub(lambda m: self.forms.get(m.group(), m.group()) if m.group().islower() else m.group(),
-                         question)
+        return _WORD.sub(lambda m: self._form(m.group()) if m.group().islower() else m.group(), question)
+
+    def _form(self, word: str) -> str:
+        known = self.forms.get(word)
+        if known is not None or "-" not in word:
+            return known or word
+        return "-".join(self.forms.get(part, part) for part in word.split("-"))  # "lstm-zelle": LSTM-zelle
 
 
 def learn_casing(groups: Iterable[NoteGroup]) -> Casing:
@@ -45,21 +50,25 @@ def learn_casing(groups: Iterable[NoteGroup]) -> Casing:
     notes = [note for group in groups for note in group.notes if note.lang not in CAPITALISED_LANGUAGES]
     seen: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
+    starts: Counter[str] = Counter()  # capitalised where a capital says nothing: a sentence's start, a title
     for note in notes[::max(1, len(notes) // SAMPLE_NOTES)]:
         # A row's cells, not its header ("Provider/Model: …"): headers are labels, in Title Case.
         for text in prose_texts(note.passages):
-            _count(plain(_without_code(text)), seen, forms)
+            _count(plain(_without_code(text)), seen, forms, starts)
     stop = stop_words()
     learned = {}
     for word, counts in forms.items():
         form, count = counts.most_common(1)[0]
         inner = any(c.isupper() for c in form[1:])
-        if count >= (1 if inner else MIN_SEEN) and count >= USUAL_SHARE * seen[word] and word not in stop:
+        # Never written in lower case, its capitals at sentence starts back up the ones inside sentences
+        # ("Dijkstra's algorithm …" three times, "… from Dijkstra" once).
+        support = count + (starts[form] if count == seen[word] else 0)
+        if (inner or support >= MIN_SEEN) and count >= USUAL_SHARE * seen[word] and word not in stop:
             learned[word] = form
     return Casing(learned)
 
 
-def _count(text: str, seen: Counter[str], forms: dict[str, Counter[str]]) -> None:
+def _count(text: str, seen: Counter[str], forms: dict[str, Counter[str]], starts: Counter[str]) -> None:
     matches = list(_WORD.finditer(text))
     titled = _title_case_runs(text, matches)
     for i, match in enumerate(matches):
@@ -69,6 +78,7 @@ def _count(text: str, seen: Counter[str], forms: dict[str, Counter[str]]) -> Non
         # A capital that only starts a sentence, or a word of a title quoted in Title Case, says nothing
         # either way, so that occurrence is not counted at all; one inside a word ("vLLM", "DeepSeek") does.
         if word != lower and not inner and (i in titled or _starts_sentence(text, match.start())):
+            starts[word] += 1
             continue
         seen[lower] += 1
         if word != lower:

@@ -69,3 +69,16 @@ def test_a_word_no_note_has_is_a_name_when_the_question_shows_no_capitals() -> N
         answer = seeds.ask(question)
         assert not answer.answered, question
         assert "groqly" in {unit.word for unit in seeds._searched(question, None)[1].units if unit.name}
+
+
+def test_a_name_never_written_in_lower_case_counts_its_capitals_at_sentence_starts() -> None:
+    casing = learn_casing([_group("paths", "en", "Dijkstra's algorithm finds shortest paths.",
+                                  "Dijkstra published it in 1959.", "The idea is from Dijkstra.",
+                                  "Water flows. Water is cheap, and we water the beds with water.")])
+    assert casing.apply("who is dijkstra") == "who is Dijkstra"
+    assert casing.apply("water the beds") == "water the beds"  # written in lower case too: no name
+
+
+def test_each_part_of_a_hyphenated_word_takes_its_form() -> None:
+    casing = learn_casing([_group("cells", "en", "An LSTM cell has gates.", "Each LSTM unit keeps a state.")])
+    assert casing.apply("wie viele tore hat eine lstm-zelle") == "wie viele tore hat eine LSTM-zelle"
