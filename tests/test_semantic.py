@@ -196,3 +196,17 @@ def test_removing_the_embedded_note_embeds_its_translation(tmp_path: Path, count
     spanish = next(n for n in refreshed.notes if n.lang == "es")
     assert refreshed.index.dense.rows_of([refreshed.index.note_ids[spanish.path]]).size == len(note_rows(spanish).texts)
     assert refreshed.ask("does DeepSeek use vLLM?").sources[0].path == spanish.rel_path
+
+
+def test_a_new_tokenizer_reads_the_notes_again_but_embeds_nothing_again(tmp_path: Path, counting: CountingEncoder,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    notes, cache = tmp_path / "notes", tmp_path / "cache"
+    shutil.copytree(BUNDLED, notes)
+    build_engine([notes], EngineOptions(cache_dir=cache)).wait_until_saved()
+    embedded = counting.texts
+    # An upgrade that changes how words are indexed (knowledge/text.py) but not how notes are parsed.
+    monkeypatch.setattr("knowledge.indexing.cache.cache_version", lambda: "another tokenizer")
+    again = build_engine([notes], EngineOptions(cache_dir=cache))
+    again.wait_until_saved()
+    assert counting.texts == embedded  # the words were indexed again; the sentence rows came from the cache
+    assert again.ask("¿DeepSeek usa vLLM?").answered

@@ -387,9 +387,25 @@ def save_vectors(folder: Path, version: str, vectors: dict[str, NoteVectors], pr
     _replace(folder / VECTORS_FILE, lambda f: write_npz(f, arrays))
 
 
+# What the sentence rows are made from: the parser (rows follow the passages), the text the encoder reads,
+# which note of a translation group is embedded, and the rows' recipe. Not the tokenizer nor the index's
+# format: a change there re-reads the notes (a minute at 45k), it does not embed them again (ten).
+ROW_SOURCES = ("model.py", "columns.py", "notes.py", "markdown.py", "inline.py", "languages.py", "dense.py",
+               "indexing/rows.py", "indexing/grouping.py")
+
+
+@lru_cache(maxsize=1)
+def rows_version() -> str:
+    digest = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for name in ROW_SOURCES:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def vectors_version(encoder: Encoder) -> str:
-    """The encoder, its package, the rows' recipe and the parser (rows follow the passages)."""
-    return f"{encoder.name}/{encoder_package_version()}/{RECIPE}/{cache_version()}"
+    """The encoder, its package, the rows' recipe and what the rows are made from (ROW_SOURCES)."""
+    return f"{encoder.name}/{encoder_package_version()}/{RECIPE}/{rows_version()}"
 
 
 def start_saving(folder: Path, index: Index | None, stamps: dict[str, tuple[int, int]], names: frozenset[str],
