@@ -69,3 +69,19 @@ async def test_unanswered_lists_not_sure_apart_and_stats_counts_it(unsure):
     [stats] = await replies_to(fake, await fake.send_slash_command("stats", {"days": 7}, user="admin"))
     assert "4 questions, 0 answered (0%)" in stats.text
     assert "Not sure (the closest passage offered): 2" in stats.text
+
+
+async def test_a_typed_question_in_a_channel_gets_no_offer_and_is_journaled_as_i_dont_know(tmp_path):
+    async with FakeDiscord() as fake:
+        config = replace(make_config(tmp_path, channels=(int(fake.get_channel("help")["id"]),),
+                                     unknown_in_channels="react"),
+                         answers=AnswersConfig(min_confidence=1.0, not_sure_confidence=0.5))
+        async with running_bot(fake, config) as bot:
+            await fake.send_message("help", ENGLISH_QUESTION)  # "not sure" (about 0.96 < 1.0): not offered here
+            await fake.wait_for(lambda: fake.reactions, what="a reaction")
+            await fake.expect_no_channel_message("help")
+            await settled(bot)
+            [row] = journal_rows(bot)
+            # Nothing was offered in the channel: the list of unanswered questions must not say it was.
+            assert not row.answered and not row.not_sure and row.source_path is None
+        fake.assert_clean()

@@ -67,15 +67,20 @@ def with_buttons(replies: list[Reply], view: discord.ui.View | None) -> list[Rep
 
 
 def after_answer(bot: NotesBot, origin: Origin, answer: Answer) -> discord.ui.View | None:
-    journal = bot.journal
-    if journal is not None and _worth_journaling(bot, origin, answer):
-        journal.record(asked(origin, answer))
+    """Journal the answer as shown, and the buttons it is shown with."""
+    record_answer(bot, origin, answer)
     languages: tuple[str, ...] = ()
     # "Show in" re-asks the journaled question; with retention_days 0 its text is never kept.
     if answer.answered and answer.sources and bot.config.journal.retention_days > 0:
         languages = bot.engine.translations(answer.sources[0].path)
     return answer_view(answer, bot.catalog, entry=origin.id, asker=origin.user_id, languages=languages,
-                       journal=journal is not None)
+                       journal=bot.journal is not None)
+
+
+def record_answer(bot: NotesBot, origin: Origin, answer: Answer) -> None:
+    """Journal `answer` as the asker saw it (a caller that shows less passes what it shows)."""
+    if bot.journal is not None and _worth_journaling(bot, origin, answer):
+        bot.journal.record(asked(origin, answer))
 
 
 def asked(origin: Origin, answer: Answer) -> Asked:
@@ -103,4 +108,4 @@ def _worth_journaling(bot: NotesBot, origin: Origin, answer: Answer) -> bool:
     return bool(answer.question)
 
 
-__all__ = ["Origin", "ReplyWithView", "after_answer", "asked", "channel_kind", "with_buttons"]
+__all__ = ["Origin", "ReplyWithView", "after_answer", "asked", "channel_kind", "record_answer", "with_buttons"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord.ext import commands
 
-from ..feedback import Origin, after_answer, with_buttons
+from ..feedback import Origin, after_answer, record_answer, with_buttons
 from ..render import one_line, render_answer, shorten
 
 if TYPE_CHECKING:
@@ -70,13 +70,16 @@ class ChannelsCog(commands.Cog):
             return
         locale = message.guild.preferred_locale if message.guild else None
         answer = await self.bot.answer(question.text, locale)
-        view = after_answer(self.bot, Origin.of_message(message, question.mode), answer)
+        origin = Origin.of_message(message, question.mode)
         # Typed questions nobody addressed to the bot get answers only: an offer ("not sure") in a busy
-        # channel is noise, as "I don't know" is; mentions and DMs get all three.
+        # channel is noise, as "I don't know" is; mentions and DMs get all three. Nothing was offered,
+        # so the journal keeps it as "I don't know".
         if not answer.answered and question.mode == "channel":
+            record_answer(self.bot, origin, replace(answer, closest=None))
             if self.bot.config.discord.unknown_in_channels == "react":
                 await self._react(message, UNKNOWN_REACTION)
             return
+        view = after_answer(self.bot, origin, answer)
         replies = render_answer(answer, self.bot.catalog, embeds=self._can_embed(message))
         await self._send(message, question.text, [r.kwargs() for r in with_buttons(replies, view)])
 
