@@ -311,10 +311,6 @@ def _opening(text: str, openers: Openers = NO_OPENERS) -> str:
     return _whole(excerpt(text, spans[first][0], spans[end][1]))
 
 
-def _cjk_start(text: str) -> bool:
-    return bool(text) and ord(text.lstrip()[:1] or " ") > 0x2E80
-
-
 def table_subjects(note: Note) -> tuple[str, ...]:
     """What the note's first table is about: its rows' first cells (nothing without a table)."""
     rows = [p for p in note.passages if p.kind == "row" and p.cells]

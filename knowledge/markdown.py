@@ -140,7 +140,7 @@ def to_plain(text: str, refs: dict[str, str] | None = None, marks: bool = False)
         s = _LIQUID.sub(" ", s)
     if "<" in s:
         if "<!--" in s:
-            s = _strip_comments(s, keep_newlines=False)
+            s = _strip_comments(s)
         s = _AUTOLINK.sub(lambda m: (add_link(m.group(1)), keep(m.group(1)))[1], s)
     if "[" in s:
         if "![" in s:
@@ -194,8 +194,8 @@ def _group1(m: re.Match[str]) -> str:
     return m.group(1)
 
 
-def _strip_comments(text: str, keep_newlines: bool) -> str:
-    """Remove <!-- ... --> in one linear scan; an unclosed comment is left alone."""
+def _strip_comments(text: str) -> str:
+    """Remove <!-- ... --> (each becomes a space) in one linear scan; an unclosed comment is left alone."""
     out: list[str] = []
     pos = 0
     while True:
@@ -205,7 +205,7 @@ def _strip_comments(text: str, keep_newlines: bool) -> str:
             out.append(text[pos:])
             return "".join(out)
         out.append(text[pos:start])
-        out.append("\n" * text.count("\n", start, end) if keep_newlines else " ")
+        out.append(" ")
         pos = end + 3
 
 
@@ -237,7 +237,7 @@ def _blank_comments(lines: list[str]) -> list[str]:
             start = line.find("<!--")
             end = line.find("-->", start + 4)
             if end >= 0:
-                line = _strip_comments(line, keep_newlines=False)
+                line = _strip_comments(line)
             elif k < last_close:  # it runs on to a later line (an unclosed one is left alone)
                 line, commented = line[:start], True
         out.append(line)

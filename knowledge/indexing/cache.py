@@ -55,26 +55,27 @@ CACHE_FILE = "index.npz"
 VECTORS_FILE = "vectors.npz"
 
 
+def _code_digest(files: tuple[str, ...], seed: str = "") -> str:
+    """A short hash of these files of the package (what a kept result was made by), after `seed`."""
+    digest = hashlib.sha256(seed.encode())
+    package = Path(__file__).parents[1]
+    for name in files:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def cache_version() -> str:
     """Changes with the cache format, the parser or the tokenizer (stale notes or term ids are useless)."""
-    digest = hashlib.sha256(str(CACHE_VERSION).encode())
-    package = Path(__file__).parents[1]
-    for name in ("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py", "indexing/words.py",
-                 "data/stopwords.yaml"):
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return _code_digest(("model.py", "columns.py", "notes.py", "markdown.py", "text.py", "index.py",
+                         "indexing/words.py", "data/stopwords.yaml"), seed=str(CACHE_VERSION))
 
 
 @lru_cache(maxsize=1)
 def learned_version() -> str:
     """Changes with the code that learns from the notes what the cache keeps of it (their names' case,
     framing sentences, untranslated names): stale, those are learned again, the notes themselves stay."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parents[1]
-    for name in ("casing.py", "openers.py", "names.py"):
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return _code_digest(("casing.py", "openers.py", "names.py"))
 
 
 @dataclass(frozen=True)
@@ -396,11 +397,7 @@ ROW_SOURCES = ("model.py", "columns.py", "notes.py", "markdown.py", "inline.py",
 
 @lru_cache(maxsize=1)
 def rows_version() -> str:
-    digest = hashlib.sha256()
-    package = Path(__file__).parents[1]
-    for name in ROW_SOURCES:
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return _code_digest(ROW_SOURCES)
 
 
 def vectors_version(encoder: Encoder) -> str:
