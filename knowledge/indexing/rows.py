@@ -5,9 +5,9 @@ One note per group (the encoder is multilingual: its translations would say the 
 heading path and the start of its passages (what the section is about); then one per fact, a list
 item, a table row or a paragraph, alone (what a question about one example or one row is closest
 to). On `questions_tldr_xlang.yaml` the facts' rows took the right page first by meaning alone from
-about a third of the cross-language questions to 324 of 416 (a tldr page's 8 examples shared one
-section row); a line that introduces a command stands for the pair, as the command appended to it
-blurred it (201 of 416).
+about a third of the cross-language questions (a tldr page's 8 examples shared one section row) to
+321 of 416 (`python -m bench.rows`, projected to 128 dimensions); a line that introduces a command
+stands for the pair, as the command appended to it blurred it (201 of 416).
 """
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ SECTION_CHARS = 250  # of a section's text: its start says what it is about; tok
 PASSAGE_CHARS = 120  # of each passage added to a section's text
 UNIT_CHARS = 160  # of one fact's own row: a list item, a table row, a paragraph's start
 UNIT_KINDS = ("row", "item", "paragraph")  # the kinds of fact that get a row, the likeliest asked first
-MAX_FACT_ROWS = 8  # of one note: dev found 179 of 210 (16: 180, 24: 181, none: 177); 45k rows: 518k at 16, 753k at none
+# Of one note. Dev found stays flat with the cap (issue 17's first closing note, each with its gate refit: 176 of
+# 210 at 8, 177 at 16 and uncapped); gen45k rows: 379k at 8, 518k at 16, 753k uncapped (bench.scale).
+MAX_FACT_ROWS = 8
 MIN_UNIT_WORDS = 3  # shorter pieces ("Yes", a bare link) say nothing alone
 INTRODUCING = (":", "：")  # a passage ending so introduces the next: its meaning holds for both
 # Changes whenever the rows would: the cache's rows of another recipe are embedded again.
