@@ -44,7 +44,7 @@ import numpy as np
 
 from knowledge.answering import align
 from knowledge.detect import detect_language
-from knowledge.engine import Engine, EngineOptions
+from knowledge.engine import Engine, EngineOptions, read_question
 from knowledge.gate import FEATURES, GATE_FILE, Evidence, Gate, gate_for
 from knowledge.index import Index
 from knowledge.indexing import build_engine, with_changes
@@ -96,8 +96,7 @@ def build_cases(engine: Engine, items: list[dict], corpus: str = "blog") -> list
     for item in items:
         question, expect = item["q"], item.get("expect")
         language = detect_language(question, names=engine.names)
-        lower_case = question == question.lower()
-        question = index.casing.apply(question)  # as Engine.ask reads it: names in the notes' case
+        question, lower_case = read_question(index, question)  # as Engine.ask reads it
         vector = engine.encoder.encode([question])[0] if engine.encoder is not None else None
         variants = [("asked", index, expect)]
         if expect is not None and expect in by_key:
@@ -160,12 +159,12 @@ def fitted_on(cases: list[Case]) -> list[Case]:
     return [c for c in cases if c.kind != "leave-fact-out"]
 
 
-def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, l2: float = L2, steps: int = 50) -> Gate:
+def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, l2: float = L2, steps: int = 50) -> Gate:
     """Logistic regression by Newton's method (ridge on the weights, not the bias), each case
-    counting `weights` times (1 when None)."""
+    counting `weights` times."""
     n, d = x.shape
     a = np.hstack([x, np.ones((n, 1))])
-    c = np.ones(n) if weights is None else weights
+    c = weights
     w = np.zeros(d + 1)
     ridge = np.eye(d + 1) * l2
     ridge[-1, -1] = 0.0

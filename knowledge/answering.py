@@ -17,7 +17,7 @@ from .dense import TITLE_ROW
 from .index import Index
 from .inline import FULL_STOP, code_spans, excerpt, inside_code, plain, sentence_spans
 from .listing import excerpt_lines
-from .model import Answer, Closest, Note, NoteGroup, Passage, Source
+from .model import Answer, Closest, Note, NoteGroup, Outcome, Passage, Source
 from .openers import Openers
 from .question_forms import asks_for_everything, asks_for_list, overview_subject
 from .search import SearchResult
@@ -99,23 +99,42 @@ def compose(index: Index, result: SearchResult, question: str, language: str, op
     """An answer above the gate (`min_confidence`); below it, "not sure" with the closest passage
     when the confidence is still `not_sure_confidence` or more, else "I don't know".
     `similarity(texts)`: the question's cosine with each text (sentence vectors), or None."""
-    best = result.best
-    if best is None or result.confidence < options.min_confidence:
-        covered, title = (), ""
-        if best is not None and result.absent_names:
-            listed = pick_translation(index.groups[best.group], language, options.fallback_languages,
-                                      index.note_of(best.passage))
-            covered, title = table_subjects(listed), listed.title
-        if best is not None and not covered and result.confidence >= options.not_sure_confidence:
-            # A note that lacks the name asked about ("covered") is a known miss, said as such: never offered.
-            return not_sure(_best_answer(index, result, question, language, options, similarity))
+    verdict = decide(index, result, language, options)
+    if verdict.outcome is Outcome.UNKNOWN:
         return Answer(
             question=question, language=language, answered=False, text="", answer_language=language,
             score=round(result.confidence, 4), suggestions=_suggestions(index, result, language),
-            covered=covered, absent=_as_written(result.absent_names, question) if covered else (),
-            covered_title=title,
+            covered=verdict.covered, absent=_as_written(result.absent_names, question) if verdict.covered else (),
+            covered_title=verdict.covered_title,
         )
-    return _best_answer(index, result, question, language, options, similarity)
+    answer = _best_answer(index, result, question, language, options, similarity)
+    return answer if verdict.outcome is Outcome.ANSWERED else not_sure(answer)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    # "I don't know" about a name the best note, a table, lacks: the names it does list, and its title.
+    covered: tuple[str, ...] = ()
+    covered_title: str = ""
+
+
+def decide(index: Index, result: SearchResult, language: str, options: AnswerOptions) -> Verdict:
+    """What becomes of a search, before any answer text is made."""
+    best = result.best
+    if best is None:
+        return Verdict(Outcome.UNKNOWN)
+    if result.confidence >= options.min_confidence:
+        return Verdict(Outcome.ANSWERED)
+    covered, title = (), ""
+    if result.absent_names:
+        listed = pick_translation(index.groups[best.group], language, options.fallback_languages,
+                                  index.note_of(best.passage))
+        covered, title = table_subjects(listed), listed.title
+    if not covered and result.confidence >= options.not_sure_confidence:
+        # A note that lacks the name asked about ("covered") is a known miss, said as such: never offered.
+        return Verdict(Outcome.NOT_SURE)
+    return Verdict(Outcome.UNKNOWN, covered, title)
 
 
 def _best_answer(index: Index, result: SearchResult, question: str, language: str, options: AnswerOptions,
@@ -821,24 +840,29 @@ def _trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
 
 
 def _suggestions(index: Index, result: SearchResult, language: str) -> tuple[str, ...]:
-    """Titles of the notes found, worth clicking: near the best one's score (and, with sentence
+    return tuple(note.title for note in suggested_notes(index, result, language))
+
+
+def suggested_notes(index: Index, result: SearchResult, language: str, share: float = SUGGESTION_SHARE,
+                    floor: float = SUGGESTION_FLOOR) -> list[Note]:
+    """The notes found worth clicking, titles shown: near the best one's score (and, with sentence
     vectors, above an absolute floor: word scores have no fixed scale, cosines do), each in the
     asker's language when the note has it, else in the note's original, never in a third language."""
     if not result.hits:
-        return ()
-    floor = SUGGESTION_SHARE * result.hits[0].score
+        return []
+    cut = share * result.hits[0].score
     if result.row_scores is not None:
-        floor = max(floor, SUGGESTION_FLOOR)
-    titles: list[str] = []
+        cut = max(cut, floor)
+    notes: list[Note] = []
     for hit in result.hits:
-        if hit.score < floor:
+        if hit.score < cut:
             break  # best first: the rest are lower still
         note = suggested_note(index.groups[hit.group], language)
-        if note is not None and note.title not in titles:
-            titles.append(note.title)
-        if len(titles) == SUGGESTIONS:
+        if note is not None and note.title not in {n.title for n in notes}:
+            notes.append(note)
+        if len(notes) == SUGGESTIONS:
             break
-    return tuple(titles)
+    return notes
 
 
 def suggested_note(group: NoteGroup, language: str) -> Note | None:

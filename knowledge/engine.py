@@ -40,8 +40,8 @@ class EngineOptions:
     max_note_bytes: int = 2_000_000
     min_confidence: float = 0.4  # the gate's probability that the first note is right (knowledge.gate)
     # From here up to min_confidence the reply is "not sure" and offers the closest passage. Measured on the
-    # dev questions (bench/outcomes.py, bench/outcomes.md): the right note is reached for 191 of 210 answerable
-    # ones instead of 174, while 5 of the 42 unanswerable get an offer (0.30: 186 reached, 5 offers; 0.20: 193, 6).
+    # dev questions (bench/outcomes.py, bench/outcomes.md): the right note is reached for 190 of 210 answerable
+    # ones instead of 174, while 4 of the 42 unanswerable get an offer (0.30: 186 reached, 4 offers; 0.20: 192, 5).
     not_sure_confidence: float = 0.25
     max_question_chars: int = 1000  # longer questions are cut: nobody types more into a chat
     cache_dir: Path | None = None  # where the parsed, tokenized notes are kept between builds (None: nowhere)
@@ -87,18 +87,18 @@ class Engine:
         """Answer one question. `locale` (e.g. "es-ES") decides the language only when the
         question is too short or ambiguous to tell. Never raises on any text."""
         question = clean_question(question, self.options.max_question_chars)
-        language, result, similarity = self._searched(question, locale)
+        language, result, similarity = self.searched(question, locale)
         return compose(self.index, result, question, language, self.options.answer_options(), similarity)
 
-    def _searched(self, question: str, locale: str | None
+    def searched(self, question: str, locale: str | None
                   ) -> tuple[str, SearchResult, Callable[[list[str]], np.ndarray] | None]:
         """The question's language, the search result, and (with sentence vectors) how close
         in meaning any texts are to the question."""
         language = detect_language(question, hint=locale, names=self.names)
-        cased = self.index.casing.apply(question)  # "does deepseek use vllm" as the notes write it: DeepSeek, vLLM
+        cased, lower_case = read_question(self.index, question)
         vector = self.encoder.encode([cased])[0] if self.index.dense is not None and self.encoder and question \
             else None
-        result = search(self.index, cased, language, vector=vector, lower_case=question == question.lower())
+        result = search(self.index, cased, language, vector=vector, lower_case=lower_case)
         similarity = None
         if vector is not None and self.encoder is not None and self.index.dense is not None:
             encoder, projection = self.encoder, self.index.dense.projection
@@ -128,7 +128,7 @@ class Engine:
             return None
         shown = next(note for note in group.notes if note.rel_path == path)
         question = clean_question(question, self.options.max_question_chars)
-        asked, result, similarity = self._searched(question, None)
+        asked, result, similarity = self.searched(question, None)
         start = 0
         if shown.passages:
             start = first_passage(self.index, result, shown, question, asked, similarity)
@@ -156,6 +156,12 @@ class Engine:
             "languages": dict(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
             "problems": len(self.problems),
         }
+
+
+def read_question(index: Index, question: str) -> tuple[str, bool]:
+    """The question as the search and the encoder read it: names in the notes' case ("does deepseek use
+    vllm" → DeepSeek, vLLM), and whether the asker typed it without any capital (knowledge.search)."""
+    return index.casing.apply(question), question == question.lower()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")

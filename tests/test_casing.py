@@ -68,7 +68,7 @@ def test_a_word_no_note_has_is_a_name_when_the_question_shows_no_capitals() -> N
     for question in ("does Groqly serve its models with vLLM", "does groqly serve its models with vllm"):
         answer = seeds.ask(question)
         assert not answer.answered, question
-        assert "groqly" in {unit.word for unit in seeds._searched(question, None)[1].units if unit.name}
+        assert "groqly" in {unit.word for unit in seeds.searched(question, None)[1].units if unit.name}
 
 
 def test_a_name_never_written_in_lower_case_counts_its_capitals_at_sentence_starts() -> None:
