@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -108,12 +109,12 @@ def test_which_over_a_table_groups_its_rows_by_value(seeds: Engine, question: st
 def test_what_is_the_subject_answers_with_the_defining_sentence(seeds: Engine) -> None:
     answer = seeds.ask("what is vLLM?")
     assert answer.answered and answer.text.startswith("vLLM is an open-source inference engine")
-    spanish = seeds.ask("¿Qué es vLLM?")
-    # On the two seed notes alone the gate stands at its threshold for this one (0.399: its word evidence
-    # is nil where every passage says "vLLM"); answered or offered, the defining sentence is what it shows.
-    shown = spanish.text if spanish.answered else spanish.closest.text if spanish.closest else ""
-    assert shown.startswith("vLLM es un motor de inferencia")
-    assert (spanish.answer_language if spanish.answered else spanish.closest.source.lang) == "es"
+    # On the two seed notes alone the gate stands near its threshold for this one (its word evidence is nil
+    # where every passage says "vLLM"): what is asserted here is the text, so the gate is opened.
+    opened = replace(seeds, options=replace(seeds.options, min_confidence=0.0))
+    spanish = opened.ask("¿Qué es vLLM?")
+    assert spanish.answered and spanish.answer_language == "es"
+    assert spanish.text.startswith("vLLM es un motor de inferencia")
 
 
 def test_a_nested_list_keeps_its_shape_and_says_its_parent_once(tmp_path: Path) -> None:

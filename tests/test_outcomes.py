@@ -80,7 +80,8 @@ def test_the_default_options_answer_and_decline_as_before() -> None:
 def test_an_offer_is_short_and_a_cut_code_block_is_closed() -> None:
     text = "Run this:\n```\n" + "\n".join(f"step {i} of a long script" for i in range(40)) + "\n```\nDone."
     short = shortened(text, 120)
-    assert len(short) < 200 and short.startswith("Run this:\n```\nstep 0")
+    assert len(short) <= 120 + len("\n```\n…") and short.startswith("Run this:\n```\nstep 0")
+    assert short.count("\n") < text.count("\n")
     assert short.endswith("```\n…") and short.count("```") == 2
     assert shortened("one line", 5) == "one line"  # the first line always, whole
     assert shortened("a\nb", 100) == "a\nb"

@@ -204,9 +204,13 @@ def test_a_new_tokenizer_reads_the_notes_again_but_embeds_nothing_again(tmp_path
     shutil.copytree(BUNDLED, notes)
     build_engine([notes], EngineOptions(cache_dir=cache)).wait_until_saved()
     embedded = counting.texts
+    assert embedded > 0
     # An upgrade that changes how words are indexed (knowledge/text.py) but not how notes are parsed.
     monkeypatch.setattr("knowledge.indexing.cache.cache_version", lambda: "another tokenizer")
-    again = build_engine([notes], EngineOptions(cache_dir=cache))
+    read: list[int] = []
+    again = build_engine([notes], EngineOptions(cache_dir=cache),
+                         progress=lambda phase, done, total: read.append(done) if phase == "read" else None)
     again.wait_until_saved()
-    assert counting.texts == embedded  # the words were indexed again; the sentence rows came from the cache
+    assert read and max(read) == len(again.notes)  # every note was read and indexed again…
+    assert counting.texts == embedded  # …and the sentence rows came from the cache
     assert again.ask("¿DeepSeek usa vLLM?").answered
