@@ -21,7 +21,7 @@ from knowledge.encoder import load_encoder
 from knowledge.indexing.embedding import embed_texts
 from knowledge.indexing.grouping import group_translations
 from knowledge.indexing.projection import fit_projection
-from knowledge.indexing.rows import embedded_notes
+from knowledge.indexing.rows import INTRODUCING, MIN_UNIT_WORDS, UNIT_CHARS, UNIT_KINDS, embedded_notes
 from knowledge.notes import load_notes
 
 from .generate import REAL_CORPUS
@@ -29,8 +29,6 @@ from .scoring import SHARED, load_questions
 
 QUESTIONS = SHARED / "eval" / "questions_tldr_xlang.yaml"
 TLDR_ALL = SHARED / "corpus" / "tldr-all" / "notes"
-FACT_KINDS = ("item", "row", "paragraph")
-CHARS = 160
 
 
 def recipes(notes) -> tuple[list[str], list[str], np.ndarray]:  # type: ignore[no-untyped-def]
@@ -42,15 +40,15 @@ def recipes(notes) -> tuple[list[str], list[str], np.ndarray]:  # type: ignore[n
         owner.append(n)
         passages, skip = note.passages, -1
         for i, passage in enumerate(passages):
-            if i == skip or passage.kind not in FACT_KINDS:
+            if i == skip or passage.kind not in UNIT_KINDS:
                 continue
             text = with_next = passage.text
-            if text.rstrip().endswith(":") and i + 1 < len(passages) and passages[i + 1].kind != "heading":
+            if text.rstrip().endswith(INTRODUCING) and i + 1 < len(passages) and passages[i + 1].kind != "heading":
                 with_next, skip = f"{text} {passages[i + 1].text}", i + 1
-            if len(with_next.split()) < 3:
+            if len(with_next.split()) < MIN_UNIT_WORDS:
                 continue
-            alone.append(text[:CHARS])
-            joined.append(with_next[:CHARS])
+            alone.append(text[:UNIT_CHARS])
+            joined.append(with_next[:UNIT_CHARS])
             owner.append(n)
     return alone, joined, np.asarray(owner)
 

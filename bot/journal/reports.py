@@ -134,7 +134,7 @@ def _unknown(row: JournalRow) -> bool:
 def unanswered_groups(rows: Sequence[JournalRow], limit: int = 10) -> list[QuestionGroup]:
     """The most frequent "I don't know"s and down-voted answers (whose text is still kept), grouped.
     "Not sure" replies are apart: `not_sure_groups`."""
-    wanted = [row for row in rows if row.question and not row.not_sure and (_unknown(row) or _downvoted(row))]
+    wanted = [row for row in rows if row.question and (_unknown(row) or (row.answered and _downvoted(row)))]
     return _grouped(wanted, limit, _downvoted)
 
 
@@ -216,30 +216,32 @@ def _when(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def unanswered_text(groups: Sequence[QuestionGroup], days: int, not_sure: Sequence[QuestionGroup] = ()) -> str:
+def unanswered_text(groups: Sequence[QuestionGroup], days: int, not_sure: Sequence[QuestionGroup]) -> str:
     if not groups and not not_sure:
         return f"No unanswered, not-sure or down-voted questions in the last {days} days.\n"
     lines: list[str] = []
     if groups:
         lines += [f"Unanswered or down-voted questions, last {days} days (most asked first):", ""]
-        for n, group in enumerate(groups, 1):
-            detail = f"{group.unanswered} unanswered, {group.downvoted} down-voted"
-            lines.append(f"{n}. asked {group.count}× ({detail}; {', '.join(group.languages)}; "
-                         f"last {_when(group.last_asked)})")
-            lines += [f"     “{example}”" for example in group.examples]
-            if group.notes:
-                lines.append(f"     answered from: {'; '.join(group.notes)}")
+        lines += _group_lines(groups, lambda g: f"{g.unanswered} unanswered, {g.downvoted} down-voted",
+                              "answered from")
     if not_sure:
         if lines:
             lines.append("")
         lines += [f"Not sure (the closest passage offered), last {days} days:", ""]
-        for n, group in enumerate(not_sure, 1):
-            lines.append(f"{n}. asked {group.count}× ({group.downvoted} down-voted; {', '.join(group.languages)}; "
-                         f"last {_when(group.last_asked)})")
-            lines += [f"     “{example}”" for example in group.examples]
-            if group.notes:
-                lines.append(f"     closest offered: {'; '.join(group.notes)}")
+        lines += _group_lines(not_sure, lambda g: f"{g.downvoted} down-voted", "closest offered")
     return "\n".join(lines) + "\n"
+
+
+def _group_lines(groups: Sequence[QuestionGroup], detail: Callable[[QuestionGroup], str], notes: str) -> list[str]:
+    """One numbered entry per group: how often, `detail`, languages and when; its examples; its notes."""
+    lines: list[str] = []
+    for n, group in enumerate(groups, 1):
+        lines.append(f"{n}. asked {group.count}× ({detail(group)}; {', '.join(group.languages)}; "
+                     f"last {_when(group.last_asked)})")
+        lines += [f"     “{example}”" for example in group.examples]
+        if group.notes:
+            lines.append(f"     {notes}: {'; '.join(group.notes)}")
+    return lines
 
 
 def stats_text(report: Stats, days: int) -> str:
@@ -259,8 +261,7 @@ def stats_text(report: Stats, days: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unanswered_json(groups: Sequence[QuestionGroup], days: int,
-                    not_sure: Sequence[QuestionGroup] = ()) -> dict[str, Any]:
+def unanswered_json(groups: Sequence[QuestionGroup], days: int, not_sure: Sequence[QuestionGroup]) -> dict[str, Any]:
     return {"days": days, "groups": [asdict(group) for group in groups],
             "not_sure": [asdict(group) for group in not_sure]}
 

@@ -35,14 +35,13 @@ CHART_NAME = "questions-per-day.png"
 Days = app_commands.Range[int, 1, MAX_DAYS]
 
 
-def unanswered_page(groups: list[reports.QuestionGroup], catalog: Catalog, lang: str, days: int,
-                    not_sure: list[reports.QuestionGroup] | None = None) -> Page:
+def unanswered_page(groups: list[reports.QuestionGroup], not_sure: list[reports.QuestionGroup], catalog: Catalog,
+                    lang: str, days: int) -> Page:
     """The "I don't know"s and down-voted answers, then apart the "not sure"s with the notes they offered."""
     def t(key: str, **fields: object) -> str:
         return catalog.text(lang, key, **fields)
 
     title = t("report.unanswered_title", days=days)
-    not_sure = not_sure or []
     if not groups and not not_sure:
         return Page(title=title, body=t("report.unanswered_none", days=days))
     fields = []
@@ -123,10 +122,10 @@ class ReportsCog(commands.Cog):
         rows = await self._rows(interaction, days)
         if rows is None:
             return
-        groups = await asyncio.to_thread(reports.unanswered_groups, rows)
-        not_sure = await asyncio.to_thread(reports.not_sure_groups, rows)
+        groups, not_sure = await asyncio.to_thread(lambda: (reports.unanswered_groups(rows),
+                                                            reports.not_sure_groups(rows)))
         lang = ui_language(interaction.locale)
-        page = unanswered_page(groups, self.bot.catalog, lang, days, not_sure)
+        page = unanswered_page(groups, not_sure, self.bot.catalog, lang, days)
         await send_replies(interaction, fit(page, self.bot.catalog, lang), ephemeral=True)
 
     @app_commands.command(name=command_text("command.stats.name"),
